@@ -1,0 +1,384 @@
+"""The `mapapp` command: every administrative action, one transaction per command."""
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mapapp.core.db import transaction
+from mapapp.core.errors import DomainError
+from mapapp.core.settings import get_settings
+
+app = typer.Typer(
+    help="mapapp: a community hazard-reporting map. Set-up, boundaries, layers, offices, routing and the server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema migrations (Alembic).", no_args_is_help=True)
+boundaries_app = typer.Typer(
+    help="Import jurisdiction polygons (city, districts, dong) from vector files.", no_args_is_help=True
+)
+jurisdictions_app = typer.Typer(help="Create and list jurisdictions.", no_args_is_help=True)
+offices_app = typer.Typer(help="City and district offices that reports are routed to.", no_args_is_help=True)
+layers_app = typer.Typer(help="Map layers and categories, defined as data in layers/*.yaml.", no_args_is_help=True)
+reports_app = typer.Typer(help="Bulk operations on stored reports.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data: a made-up city with districts, offices and reports.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (boundaries_app, "boundaries"),
+    (jurisdictions_app, "jurisdictions"),
+    (offices_app, "offices"),
+    (layers_app, "layers"),
+    (reports_app, "reports"),
+    (demo_app, "demo"),
+):
+    app.add_typer(sub, name=name)
+
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _command() -> Iterator[None]:
+    """Turn domain and configuration errors into a clear message and exit code 2."""
+    try:
+        get_settings()
+        yield
+    except ValidationError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        err.print(f"[red]error ({exc.code}):[/red] {exc.message}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+# --- server -------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default MAPAPP_HOST or 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default MAPAPP_PORT or 8000)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the web service (map, API, Open311)."""
+    import uvicorn
+
+    with _command():
+        settings = get_settings()
+        host, port = host or settings.host, port or settings.port
+        console.print(f"mapapp is serving on [bold]http://{host}:{port}/[/bold]  (API docs: /docs)")
+        uvicorn.run(
+            "mapapp.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            proxy_headers=True,
+        )
+
+
+# --- database -----------------------------------------------------------------------------------
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parents[1]
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    return config
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from alembic import command
+
+    with _command():
+        command.upgrade(_alembic_config(), revision)
+        console.print(f"database is at revision {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")]) -> None:
+    """Undo migrations down to REVISION."""
+    from alembic import command
+
+    with _command():
+        command.downgrade(_alembic_config(), revision)
+        console.print(f"database is at revision {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from alembic import command
+
+    with _command():
+        command.current(_alembic_config())
+
+
+# --- boundaries and jurisdictions --------------------------------------------------------------------
+
+
+@boundaries_app.command("import")
+def boundaries_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile (.shp), GeoPackage or any file GDAL reads")],
+    level: Annotated[str, typer.Option(help="city, district or dong")],
+    code_field: Annotated[str, typer.Option(help="Field holding the jurisdiction code, e.g. SIG_CD")],
+    name_field: Annotated[str, typer.Option(help="Field holding the Korean name, e.g. SIG_KOR_NM")],
+    name_en_field: Annotated[str | None, typer.Option(help="Field holding the English name, e.g. SIG_ENG_NM")] = None,
+    source_crs: Annotated[str | None, typer.Option(help="CRS of the file, overriding its own (e.g. EPSG:5174)")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of the attributes, e.g. cp949")] = None,
+    parent: Annotated[
+        str | None, typer.Option(help="Code of the parent jurisdiction (default: found spatially)")
+    ] = None,
+    skip_invalid: Annotated[bool, typer.Option(help="Import the good features and skip the bad ones")] = False,
+) -> None:
+    """Replace one level of jurisdictions with the polygons of FILE, in one transaction."""
+    from mapapp import jurisdictions
+
+    with _command(), _progress(f"reading {file.name}") as progress, transaction() as session:
+        summary = jurisdictions.import_boundaries(
+            session,
+            path=file,
+            level=level,
+            code_field=code_field,
+            name_field=name_field,
+            name_en_field=name_en_field,
+            source_crs=source_crs,
+            encoding=encoding,
+            parent_code=parent,
+            skip_invalid=skip_invalid,
+            progress=progress,
+        )
+    console.print(
+        f"imported {summary.imported} {summary.level} jurisdictions from {summary.features} features "
+        f"({summary.vertices:,} vertices, source CRS {summary.source_crs})\n"
+        f"  created {len(summary.created)}, updated {len(summary.updated)}, retired {len(summary.retired)}, "
+        f"repaired {summary.repaired} invalid polygons, merged {summary.merged} features sharing a code, "
+        f"{summary.parts} subdivided parts"
+    )
+    if summary.skipped:
+        console.print(f"  skipped {len(summary.skipped)} features:")
+        for line in summary.skipped:
+            console.print(f"    {line}", highlight=False)
+
+
+@boundaries_app.command("summary")
+def boundaries_summary_cmd() -> None:
+    """How many jurisdictions, parts and vertices each level has."""
+    from mapapp import jurisdictions
+
+    with _command(), transaction() as session:
+        rows = jurisdictions.boundaries_summary(session)
+    table = Table("level", "jurisdictions", "retired", "vertices", "parts")
+    for row in rows:
+        table.add_row(row["level"], str(row["active"]), str(row["retired"]), f"{row['vertices']:,}", str(row["parts"]))
+    console.print(table)
+
+
+@jurisdictions_app.command("create")
+def jurisdictions_create(
+    code: Annotated[str, typer.Option(help="Code, e.g. 11 for Seoul")],
+    name: Annotated[str, typer.Option(help="Korean name")],
+    name_en: Annotated[str, typer.Option(help="English name")],
+    level: Annotated[str, typer.Option(help="city, district or dong")] = "city",
+    parent: Annotated[str | None, typer.Option(help="Code of the parent")] = None,
+) -> None:
+    """Create a jurisdiction whose area is the union of its children (e.g. the city over its districts)."""
+    from mapapp import jurisdictions
+
+    with _command(), transaction() as session:
+        row = jurisdictions.create_jurisdiction(
+            session, code=code, name_ko=name, name_en=name_en, level=level, parent_code=parent
+        )
+        console.print(f"created {row.level} {row.code} {row.name_ko} ({row.name_en})")
+
+
+# --- offices --------------------------------------------------------------------------------------
+
+
+@offices_app.command("create")
+def offices_create(
+    jurisdiction: Annotated[str, typer.Option(help="Code of the jurisdiction the office serves")],
+    department: Annotated[str, typer.Option(help="Department slug used by categories, e.g. roads")],
+    name: Annotated[str, typer.Option(help="Korean name")],
+    name_en: Annotated[str, typer.Option(help="English name")],
+    slug: Annotated[str | None, typer.Option(help="Slug (default: CODE-department)")] = None,
+    email: Annotated[str | None, typer.Option(help="Where new-report notices go")] = None,
+) -> None:
+    """Create an office: one department of the city or of a district."""
+    from mapapp.offices import service as offices
+
+    with _command(), transaction() as session:
+        office = offices.create_office(
+            session,
+            jurisdiction_code=jurisdiction,
+            department=department,
+            name_ko=name,
+            name_en=name_en,
+            slug=slug,
+            email=email,
+        )
+        console.print(f"created office {office.slug}")
+
+
+@offices_app.command("list")
+def offices_list() -> None:
+    """List every office."""
+    from mapapp.offices import service as offices
+
+    with _command(), transaction() as session:
+        table = Table("slug", "department", "name", "name (en)", "active")
+        for office in offices.list_offices(session):
+            table.add_row(office.slug, office.department, office.name_ko, office.name_en, str(office.active))
+    console.print(table)
+
+
+# --- layers ---------------------------------------------------------------------------------------
+
+
+@layers_app.command("sync")
+def layers_sync(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Folder of layer files (default layers/)")] = None,
+) -> None:
+    """Validate layers/*.yaml and write layers and categories to the database."""
+    from mapapp.layers import service as layers
+
+    with _command():
+        definitions = layers.load_layer_files(directory or get_settings().layers_dir)
+        with transaction() as session:
+            summary = layers.sync_layers(session, definitions)
+        console.print(
+            f"layers: {len(summary.created)} created, {len(summary.updated)} updated; categories: "
+            f"{len(summary.categories_created)} created, {len(summary.categories_retired)} retired"
+        )
+
+
+@layers_app.command("list")
+def layers_list() -> None:
+    """List layers, their state and categories."""
+    from mapapp.layers import service as layers
+
+    with _command(), transaction() as session:
+        table = Table("layer", "kind", "state", "categories")
+        for layer in layers.list_layers(session, states=("active", "inactive", "archived")):
+            slugs = ", ".join(c.slug for c in layers.list_categories(session, layer_id=layer.id))
+            table.add_row(layer.slug, layer.kind, layer.state, slugs)
+    console.print(table)
+
+
+# --- routing --------------------------------------------------------------------------------------
+
+
+@app.command("route")
+def route_cmd(
+    lon: Annotated[float, typer.Argument(help="Longitude (WGS84)")],
+    lat: Annotated[float, typer.Argument(help="Latitude (WGS84)")],
+    category: Annotated[str, typer.Option(help="Category slug, e.g. streetlight-out")],
+    lang: Annotated[str, typer.Option(help="ko or en")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON")] = False,
+) -> None:
+    """Show which office a report at LON LAT in CATEGORY would go to, and why."""
+    from mapapp import routing
+
+    with _command(), transaction() as session:
+        decision = routing.route(session, lon=lon, lat=lat, category=category)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "office": decision.office.slug if decision.office else None,
+                    "triage": decision.triage,
+                    "jurisdictions": [
+                        {"level": j.level, "code": j.code, "name_ko": j.name_ko, "name_en": j.name_en}
+                        for j in decision.jurisdictions
+                    ],
+                    "method": decision.method,
+                    "rule": decision.rule,
+                    "reason_code": decision.reason_code,
+                    "reason": decision.reason(lang),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    office = decision.office
+    console.print(
+        f"office:   {office.slug + '  ' + (office.name_ko if lang == 'ko' else office.name_en) if office else 'TRIAGE'}"
+    )
+    for j in decision.jurisdictions:
+        console.print(f"{j.level + ':':9} {j.code}  {j.name_ko} ({j.name_en})")
+    console.print(f"rule:     {decision.rule}")
+    console.print(f"reason:   {decision.reason(lang)}", highlight=False)
+
+
+@reports_app.command("reroute")
+def reports_reroute(
+    chunk_size: Annotated[int, typer.Option(help="Reports per statement")] = 100_000,
+) -> None:
+    """Route every stored report again after boundaries or offices changed (set-based, one transaction)."""
+    from mapapp import routing
+
+    with _command(), _progress("re-routing reports") as progress, transaction() as session:
+        summary = routing.reroute_reports(session, chunk_size=chunk_size, progress=progress)
+    console.print(
+        f"checked {summary.checked:,} reports: {summary.relocated:,} changed district, "
+        f"{summary.moved:,} open reports moved office ({summary.triage:,} to triage)"
+    )
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[bool, typer.Option(help="Do nothing (and succeed) when the database already has data")] = False,
+    reports: Annotated[int, typer.Option(help="How many demo reports")] = 400,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 20261124,
+) -> None:
+    """Load a made-up city: outline, 25 districts, offices, the layers and demo reports."""
+    from mapapp import demo
+    from mapapp.layers import service as layers
+
+    with _command():
+        definitions = layers.load_layer_files(get_settings().layers_dir)
+        with transaction() as session:
+            if if_empty and demo.has_data(session):
+                console.print("database already has data; demo data not loaded")
+                return
+            summary = demo.load_demo(session, definitions=definitions, reports=reports, seed=seed)
+        console.print(f"demo loaded: {summary}")
+
+
+def main() -> None:
+    """Entry point of the `mapapp` console script."""
+    app(prog_name="mapapp")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The database engine and session factory; one transaction per request or command."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from mapapp.core.settings import get_settings
+
+# Stable constraint names keep Alembic migrations and downgrades deterministic.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+@lru_cache
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: the configured database), created once per URL."""
+    return create_engine(
+        url or get_settings().database_url,
+        pool_pre_ping=True,  # survive a database restart: stale connections are replaced
+        pool_size=10,
+        max_overflow=20,
+    )
+
+
+@lru_cache
+def _sessionmaker(url: str | None) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def transaction(url: str | None = None) -> Iterator[Session]:
+    """A session whose work is committed when the block ends, or rolled back if it raises."""
+    session = _sessionmaker(url)()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()

@@ -1,0 +1,58 @@
+"""Settings from MAPAPP_* environment variables, validated once at start-up."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEV_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; `MAPAPP_<NAME>` in the environment sets `<name>`."""
+
+    model_config = SettingsConfigDict(env_prefix="MAPAPP_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="postgresql+psycopg2:///mapapp?host=/var/run/postgresql",
+        description="SQLAlchemy URL of the PostGIS database",
+    )
+    secret_key: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    layers_dir: Path = PROJECT_ROOT / "layers"
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
+
+    # A point in a sliver between two district polygons goes to the nearest district within this distance.
+    gap_tolerance_m: float = Field(default=50.0, ge=0, le=1000)
+
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "&copy; OpenStreetMap contributors"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgresql+psycopg2://")):
+            raise ValueError("must be a PostgreSQL URL (postgresql+psycopg2://user@host/db)")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg2://" + value.removeprefix("postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("MAPAPP_SECRET_KEY must be set to a long random value in production")
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("MAPAPP_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,52 @@
+"""Layers and their categories, synchronised from the files in layers/."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mapapp.core.db import Base
+
+
+class Layer(Base):
+    __tablename__ = "layers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('everyday', 'disaster')", name="kind"),
+        CheckConstraint("state IN ('active', 'inactive', 'archived')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name_ko: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    style: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    banner_ko: Mapped[str | None] = mapped_column(Text)
+    banner_en: Mapped[str | None] = mapped_column(Text)
+    active_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    source_file: Mapped[str] = mapped_column(Text, default="")
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (CheckConstraint("level IN ('city', 'district')", name="level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Globally unique: it is also the Open311 service_code.
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id"))
+    name_ko: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(64))
+    response_hours: Mapped[int] = mapped_column(Integer)
+    color: Mapped[str] = mapped_column(String(16))
+    icon: Mapped[str] = mapped_column(String(64))
+    nearby_radius_m: Mapped[int] = mapped_column(Integer, default=50)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Categories dropped from the files are retired, not deleted: old reports still point at them.
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)

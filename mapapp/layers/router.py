@@ -1,0 +1,40 @@
+"""HTTP: the public list of layers and their categories."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from mapapp.core.deps import SessionDep
+from mapapp.layers import service
+
+router = APIRouter(prefix="/api", tags=["layers"])
+
+
+@router.get("/layers", summary="Active layers with their categories")
+def list_active_layers(session: SessionDep) -> dict[str, Any]:
+    """The layers a citizen can report on now, with category names (ko/en), styles and response targets."""
+    out = []
+    for layer in service.list_layers(session):
+        out.append(
+            {
+                "slug": layer.slug,
+                "name": {"ko": layer.name_ko, "en": layer.name_en},
+                "kind": layer.kind,
+                "state": layer.state,
+                "style": layer.style,
+                "banner": {"ko": layer.banner_ko, "en": layer.banner_en} if layer.banner_ko else None,
+                "categories": [
+                    {
+                        "slug": c.slug,
+                        "name": {"ko": c.name_ko, "en": c.name_en},
+                        "level": c.level,
+                        "response_hours": c.response_hours,
+                        "color": c.color,
+                        "icon": c.icon,
+                        "nearby_radius_m": c.nearby_radius_m,
+                    }
+                    for c in service.list_categories(session, layer_id=layer.id)
+                ],
+            }
+        )
+    return {"layers": out}

@@ -1,0 +1,63 @@
+"""The shape of a layer file in layers/, validated strictly so that a typo is caught at sync time."""
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Names(Strict):
+    ko: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+
+
+class Style(Strict):
+    color: str = "#2563eb"
+    icon: str = "marker"
+
+    @field_validator("color")
+    @classmethod
+    def _hex_color(cls, value: str) -> str:
+        if not COLOR.match(value):
+            raise ValueError(f"expected a colour like '#1d4ed8', got {value!r}")
+        return value
+
+
+class CategoryDefinition(Strict):
+    slug: str = Field(pattern=SLUG)
+    name: Names
+    level: Literal["city", "district"]
+    department: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    response_hours: int = Field(gt=0, le=24 * 365)
+    color: str
+    icon: str = Field(min_length=1, max_length=64)
+    nearby_radius_m: int = Field(default=50, gt=0, le=500)
+
+    _color = field_validator("color")(Style._hex_color.__func__)  # type: ignore[attr-defined]
+
+
+class LayerDefinition(Strict):
+    slug: str = Field(pattern=SLUG)
+    name: Names
+    kind: Literal["everyday", "disaster"]
+    state: Literal["active", "inactive", "archived"]
+    sort_order: int = 0
+    style: Style = Style()
+    banner: Names | None = None
+    categories: list[CategoryDefinition] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_category_slugs(self) -> "LayerDefinition":
+        seen: set[str] = set()
+        for category in self.categories:
+            if category.slug in seen:
+                raise ValueError(f"category slug {category.slug!r} appears twice")
+            seen.add(category.slug)
+        return self

@@ -1,0 +1,117 @@
+"""Reports, their routing decisions and their timeline of events."""
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mapapp.core.db import Base
+
+STATUSES = (
+    "submitted",
+    "routed",
+    "triage",
+    "acknowledged",
+    "assigned",
+    "in_progress",
+    "resolved",
+    "closed",
+    "reopened",
+)
+OPEN_STATUSES = ("submitted", "routed", "triage", "acknowledged", "assigned", "in_progress", "reopened")
+CLOSE_REASONS = ("duplicate", "not_ours", "cannot_fix")
+CHANNELS = ("web", "api", "open311", "social", "phone", "demo")
+LOCATION_SOURCES = ("pin", "photo", "address")
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
+        CheckConstraint(f"close_reason IS NULL OR close_reason IN {_in(CLOSE_REASONS)}", name="close_reason"),
+        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
+        CheckConstraint(f"location_source IN {_in(LOCATION_SOURCES)}", name="location_source"),
+        Index("ix_reports_geom", "geom", postgresql_using="gist"),
+        Index("ix_reports_office_status", "office_id", "status"),
+        Index("ix_reports_category_status", "category_id", "status"),
+        Index("ix_reports_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(8), default="ko")
+    location_source: Mapped[str] = mapped_column(String(8), default="pin")
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    routing_rule: Mapped[str] = mapped_column(Text, default="")
+    routing_manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    support_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Private: never in a public response.
+    reporter_email: Mapped[str | None] = mapped_column(Text)
+    reporter_phone: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RoutingDecisionRecord(Base):
+    """Why a report went where it did: every automatic or manual routing, kept."""
+
+    __tablename__ = "routing_decisions"
+    __table_args__ = (Index("ix_routing_decisions_report", "report_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    method: Mapped[str] = mapped_column(String(24))
+    rule: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str] = mapped_column(String(48))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str] = mapped_column(Text, default="system")
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ReportEvent(Base):
+    """One entry of a report's timeline; the public part is shown to everyone."""
+
+    __tablename__ = "report_events"
+    __table_args__ = (Index("ix_report_events_report", "report_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(Text, default="system")
+    public_note: Mapped[str] = mapped_column(Text, default="")
+    private_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

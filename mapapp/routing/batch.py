@@ -1,0 +1,118 @@
+"""Set-based routing of stored reports: the same rules as `route`, for a range of report ids at once."""
+
+from sqlalchemy import text
+
+# One statement per id range: decide, update what changed, record decisions and timeline events.
+# Like `route`, the indexed geometry columns are never wrapped in a function in a WHERE clause.
+REROUTE_SQL = text(
+    """
+    WITH t AS MATERIALIZED (
+        SELECT r.id, r.geom, r.category_id, r.status, r.office_id, r.district_id, r.city_id, r.routing_manual
+        FROM reports r
+        WHERE r.id BETWEEN :lo AND :hi
+    ),
+    contained AS (
+        SELECT t.*,
+               (SELECT p.jurisdiction_id FROM jurisdiction_parts p
+                WHERE p.level = 'district' AND ST_Intersects(p.geom, t.geom)
+                ORDER BY p.code LIMIT 1) AS in_district
+        FROM t
+    ),
+    located AS (
+        SELECT x.*,
+               coalesce(x.in_district, n.jurisdiction_id) AS new_district_id,
+               CASE WHEN x.in_district IS NOT NULL THEN 0.0 ELSE n.distance_m END AS distance_m
+        FROM contained x
+        LEFT JOIN LATERAL (
+            SELECT p.jurisdiction_id, ST_Distance(p.geom::geography, x.geom::geography) AS distance_m
+            FROM jurisdiction_parts p
+            WHERE x.in_district IS NULL AND p.level = 'district'
+              AND ST_DWithin(p.geom, x.geom,
+                             :tolerance_m / (111320.0 * greatest(cos(radians(ST_Y(x.geom))), 0.05)))
+            ORDER BY distance_m, p.code
+            LIMIT 1
+        ) n ON n.distance_m <= :tolerance_m
+    ),
+    placed AS (
+        SELECT l.*,
+               CASE WHEN l.new_district_id IS NOT NULL THEN d.parent_id
+                    ELSE (SELECT p.jurisdiction_id FROM jurisdiction_parts p
+                          WHERE p.level = 'city' AND ST_Intersects(p.geom, l.geom)
+                          ORDER BY p.code LIMIT 1)
+               END AS new_city_id
+        FROM located l
+        LEFT JOIN jurisdictions d ON d.id = l.new_district_id
+    ),
+    decided AS (
+        SELECT pl.*, c.slug AS category_slug, c.level AS category_level, c.department, o.id AS new_office_id,
+               (NOT pl.routing_manual AND pl.status IN ('submitted', 'routed', 'triage')
+                AND (pl.status = 'submitted' OR pl.office_id IS DISTINCT FROM o.id)) AS movable
+        FROM placed pl
+        JOIN categories c ON c.id = pl.category_id
+        LEFT JOIN offices o ON pl.new_district_id IS NOT NULL AND o.active AND o.department = c.department
+             AND o.jurisdiction_id = CASE c.level WHEN 'district' THEN pl.new_district_id ELSE pl.new_city_id END
+    ),
+    upd AS (
+        UPDATE reports r SET
+            district_id = x.new_district_id,
+            city_id = x.new_city_id,
+            office_id = CASE WHEN x.movable THEN x.new_office_id ELSE r.office_id END,
+            status = CASE WHEN NOT x.movable THEN r.status
+                          WHEN x.new_office_id IS NULL THEN 'triage' ELSE 'routed' END,
+            routing_rule = CASE WHEN x.movable THEN x.category_slug || ' → ' || x.category_level || '/' || x.department
+                                ELSE r.routing_rule END,
+            updated_at = now()
+        FROM decided x
+        WHERE r.id = x.id
+          AND (x.movable OR r.district_id IS DISTINCT FROM x.new_district_id
+               OR r.city_id IS DISTINCT FROM x.new_city_id)
+        RETURNING r.id, r.status AS new_status, x.status AS old_status, x.movable, x.new_office_id,
+                  x.new_district_id, x.new_city_id, x.distance_m, x.category_id, x.category_level, x.department,
+                  (x.district_id IS DISTINCT FROM x.new_district_id) AS relocated,
+                  r.routing_rule AS rule
+    ),
+    decisions AS (
+        INSERT INTO routing_decisions
+            (report_id, office_id, city_id, district_id, method, rule, reason_code, reason_params, manual, decided_by)
+        SELECT u.id, u.new_office_id, u.new_city_id, u.new_district_id,
+               CASE WHEN u.new_district_id IS NULL THEN 'none'
+                    WHEN u.distance_m = 0 THEN 'contains' ELSE 'nearest_district' END,
+               u.rule,
+               CASE WHEN u.new_district_id IS NULL AND u.new_city_id IS NULL THEN 'triage_outside_service_area'
+                    WHEN u.new_district_id IS NULL THEN 'triage_outside_districts'
+                    WHEN u.new_office_id IS NULL THEN 'triage_no_office'
+                    WHEN u.distance_m = 0 THEN 'routed_by_category'
+                    ELSE 'routed_nearest_district' END,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'category', c.slug, 'category_ko', c.name_ko, 'category_en', c.name_en,
+                   'level', c.level, 'level_ko', CASE c.level WHEN 'city' THEN '시' ELSE '구' END,
+                   'department', c.department, 'tolerance_m', round(CAST(:tolerance_m AS numeric)),
+                   'district_code', d.code, 'district_ko', d.name_ko, 'district_en', d.name_en,
+                   'distance_m', round(CAST(u.distance_m AS numeric), 1),
+                   'city_code', ci.code, 'city_ko', ci.name_ko, 'city_en', ci.name_en,
+                   'jurisdiction_code', rj.code, 'jurisdiction_ko', rj.name_ko, 'jurisdiction_en', rj.name_en,
+                   'office', o.slug, 'office_ko', o.name_ko, 'office_en', o.name_en)),
+               false, 'reroute'
+        FROM upd u
+        JOIN categories c ON c.id = u.category_id
+        LEFT JOIN jurisdictions d ON d.id = u.new_district_id
+        LEFT JOIN jurisdictions ci ON ci.id = u.new_city_id
+        LEFT JOIN jurisdictions rj ON u.new_district_id IS NOT NULL
+             AND rj.id = CASE u.category_level WHEN 'district' THEN u.new_district_id ELSE u.new_city_id END
+        LEFT JOIN offices o ON o.id = u.new_office_id
+        WHERE u.movable
+        RETURNING report_id
+    ),
+    events AS (
+        INSERT INTO report_events (report_id, kind, from_status, to_status, actor, public_note, private_note)
+        SELECT u.id, 'routed', u.old_status, u.new_status, 'system', '', ''
+        FROM upd u WHERE u.movable
+        RETURNING report_id
+    )
+    SELECT (SELECT count(*) FROM t) AS checked,
+           (SELECT count(*) FROM decisions) AS moved,
+           (SELECT count(*) FROM upd WHERE relocated) AS relocated,
+           (SELECT count(*) FROM upd WHERE movable AND new_office_id IS NULL) AS triage,
+           (SELECT count(*) FROM events) AS events
+    """
+)
