@@ -10,10 +10,9 @@ from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from mapapp import routing
+from mapapp import jurisdictions, routing
 from mapapp.core.errors import Conflict
 from mapapp.jurisdictions.models import Jurisdiction
-from mapapp.jurisdictions.service import rebuild_parts
 from mapapp.layers import service as layers
 from mapapp.layers.models import Category, Layer
 from mapapp.layers.schemas import LayerDefinition
@@ -200,8 +199,8 @@ def load_demo(
         )
     session.add_all(districts)
     session.flush()
-    rebuild_parts(session, "city")
-    rebuild_parts(session, "district")
+    jurisdictions.rebuild_parts(session, "city")
+    jurisdictions.rebuild_parts(session, "district")
 
     offices = [
         Office(

@@ -9,6 +9,7 @@ from mapapp.jurisdictions.service import (
     get_jurisdiction_or_raise,
     import_boundaries,
     read_boundaries,
+    rebuild_parts,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "get_jurisdiction_or_raise",
     "import_boundaries",
     "read_boundaries",
+    "rebuild_parts",
 ]

@@ -1,0 +1,165 @@
+"""Test databases: one migrated template per run; each test in a rolled-back transaction, or in a
+fresh database cloned from the template when it must commit (CLI commands, concurrency)."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+os.environ["MAPAPP_ENVIRONMENT"] = "test"
+
+from mapapp.core import db as core_db
+from mapapp.core.settings import get_settings
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PROJECT = Path(__file__).resolve().parents[1]
+SERVER_URL = os.environ.get("MAPAPP_TEST_DATABASE_URL") or os.environ.get(
+    "MAPAPP_DATABASE_URL", "postgresql+psycopg2:///postgres?host=/var/run/postgresql"
+)
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def shared_data(*parts: str) -> Path:
+    """A file under ../shared/data, or skip the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared test data ({path}); clone it beside the project to run this test")
+    return path
+
+
+def database_url(name: str) -> str:
+    return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin():  # type: ignore[no-untyped-def]
+    return create_engine(database_url("postgres"), isolation_level="AUTOCOMMIT")
+
+
+def use_database(url: str) -> None:
+    """Point the settings, engine and session caches at `url`."""
+    os.environ["MAPAPP_DATABASE_URL"] = url
+    get_settings.cache_clear()
+
+
+def migrate(url: str, revision: str = "head", down: bool = False) -> None:
+    from alembic import command
+
+    from mapapp.cli import _alembic_config
+
+    config = _alembic_config()
+    config.attributes["url"] = url
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+@pytest.fixture(scope="session")
+def template_db() -> Iterator[str]:
+    name = f"mapapp_test_{RUN_ID}_tpl"
+    admin = _admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    migrate(database_url(name))
+    core_db.get_engine(database_url(name)).dispose()
+    yield name
+    with admin.connect() as conn:
+        rows = conn.execute(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"mapapp_test_{RUN_ID}%"}
+        )
+        for (db,) in rows.all():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def clone_template(template: str, name: str) -> str:
+    with _admin().connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    return database_url(name)
+
+
+@pytest.fixture(scope="session")
+def db_url(template_db: str) -> str:
+    url = clone_template(template_db, f"mapapp_test_{RUN_ID}")
+    use_database(url)
+    return url
+
+
+@pytest.fixture
+def connection(db_url: str) -> Iterator[Connection]:
+    conn = core_db.get_engine(db_url).connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        yield s
+
+
+@pytest.fixture
+def fresh_db(template_db: str, db_url: str) -> Iterator[str]:
+    """A database of its own, migrated, for code that commits; the shared test database is restored after."""
+    url = clone_template(template_db, f"mapapp_test_{RUN_ID}_{uuid.uuid4().hex[:6]}")
+    use_database(url)
+    yield url
+    core_db.get_engine(url).dispose()
+    use_database(db_url)
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
+# --- the real Seoul districts, imported once per module inside a transaction rolled back at the end ---
+
+
+def load_seoul(session: Session) -> None:
+    """The city, the 25 real districts, the layers, and a roads and sanitation office in every district."""
+    from mapapp import jurisdictions
+    from mapapp.layers import service as layers
+    from mapapp.offices import service as offices
+
+    path = shared_data("boundaries", "seoul_gu_2015.geojson")
+    layers.sync_layers(session, layers.load_layer_files(PROJECT / "layers"))
+    jurisdictions.create_jurisdiction(session, code="11", name_ko="서울특별시", name_en="Seoul", level="city")
+    jurisdictions.import_boundaries(
+        session, path=path, level="district", code_field="SIG_CD", name_field="SIG_KOR_NM", name_en_field="SIG_ENG_NM"
+    )
+    for dept, ko in (
+        ("traffic", "교통운영과"),
+        ("water", "물순환안전과"),
+        ("transit", "버스정책과"),
+        ("safety", "재난안전과"),
+    ):
+        offices.create_office(session, jurisdiction_code="11", department=dept, name_ko=f"서울시 {ko}", name_en=dept)
+    for (code,) in session.execute(text("SELECT code FROM jurisdictions WHERE level = 'district'")):
+        for dept in ("roads", "sanitation", "safety"):
+            offices.create_office(
+                session, jurisdiction_code=code, department=dept, name_ko=f"{code} {dept}", name_en=dept
+            )
+    session.flush()
+
+
+@pytest.fixture(scope="module")
+def seoul_connection(db_url: str) -> Iterator[Connection]:
+    conn = core_db.get_engine(db_url).connect()
+    trans = conn.begin()
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+        load_seoul(s)
+        s.commit()  # releases the savepoint only; the outer transaction is rolled back below
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def seoul(seoul_connection: Connection) -> Iterator[Session]:
+    """A session over the real Seoul districts; its own changes are rolled back after the test."""
+    with Session(bind=seoul_connection, join_transaction_mode="create_savepoint") as s:
+        yield s
+        s.rollback()
