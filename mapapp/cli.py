@@ -1,7 +1,6 @@
 """The `mapapp` command: every administrative action, one transaction per command."""
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -381,4 +380,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -23,11 +23,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-@lru_cache
 def get_engine(url: str | None = None) -> Engine:
     """The engine for `url` (default: the configured database), created once per URL."""
+    return _engine(url or get_settings().database_url)
+
+
+@lru_cache
+def _engine(url: str) -> Engine:
     return create_engine(
-        url or get_settings().database_url,
+        url,
         pool_pre_ping=True,  # survive a database restart: stale connections are replaced
         pool_size=10,
         max_overflow=20,
@@ -35,14 +39,14 @@ def get_engine(url: str | None = None) -> Engine:
 
 
 @lru_cache
-def _sessionmaker(url: str | None) -> sessionmaker[Session]:
-    return sessionmaker(get_engine(url), expire_on_commit=False)
+def _sessionmaker(url: str) -> sessionmaker[Session]:
+    return sessionmaker(_engine(url), expire_on_commit=False)
 
 
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[Session]:
     """A session whose work is committed when the block ends, or rolled back if it raises."""
-    session = _sessionmaker(url)()
+    session = _sessionmaker(url or get_settings().database_url)()
     try:
         with session.begin():
             yield session

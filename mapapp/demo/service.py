@@ -246,7 +246,7 @@ def _insert_reports(session: Session, rng: random.Random, count: int) -> None:
     # Everyday problems far outnumber disaster reports, as in a real city.
     weights = [8 if kind == "everyday" else 1 for _, _, kind in rows]
     now = datetime.now(UTC)
-    values = []
+    values: list[dict[str, object]] = []
     while len(values) < count:
         lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         if not outline.contains(Point(lon, lat)):

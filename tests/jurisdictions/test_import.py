@@ -214,7 +214,7 @@ def test_unresolvable_crs_is_refused(session, tmp_path):
 def test_coordinates_out_of_range_after_reprojection_suggest_a_wrong_crs(session, tmp_path):
     # Korea 2000 / Unified CS metres read as if they were degrees.
     path = write_geojson(tmp_path / "d.geojson", [district("G", "좋은구", square(953277, 1952800, 500))])
-    with pytest.raises(jurisdictions.BoundaryFileError, match="outside longitude -180..180.*is the CRS right"):
+    with pytest.raises(jurisdictions.BoundaryFileError, match=r"outside longitude -180\.\.180.*is the CRS right"):
         jurisdictions.import_boundaries(session, path=path, **_kw())
 
 

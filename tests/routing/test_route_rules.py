@@ -101,9 +101,10 @@ def test_batch_reroute_agrees_with_single_route_and_moves_reports_when_boundarie
     def stored():
         return s.execute(
             text(
-                "SELECT r.public_id, o.slug, r.status, d.reason_code FROM reports r LEFT JOIN offices o ON o.id = r.office_id "
-                "JOIN LATERAL (SELECT reason_code FROM routing_decisions WHERE report_id = r.id ORDER BY id DESC LIMIT 1) d "
-                "ON true ORDER BY r.public_id"
+                "SELECT r.public_id, o.slug, r.status, d.reason_code "
+                "FROM reports r LEFT JOIN offices o ON o.id = r.office_id "
+                "JOIN LATERAL (SELECT reason_code FROM routing_decisions WHERE report_id = r.id "
+                "ORDER BY id DESC LIMIT 1) d ON true ORDER BY r.public_id"
             )
         ).all()
 
