@@ -41,8 +41,8 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -337,16 +337,15 @@ def route_cmd(
 
 
 @reports_app.command("reroute")
-def reports_reroute(
-    chunk_size: Annotated[int, typer.Option(help="Reports per statement")] = 100_000,
-) -> None:
+def reports_reroute() -> None:
     """Route every stored report again after boundaries or offices changed (set-based, one transaction)."""
     from mapapp import routing
 
     with _command(), _progress("re-routing reports") as progress, transaction() as session:
-        summary = routing.reroute_reports(session, chunk_size=chunk_size, progress=progress)
+        summary = routing.reroute_reports(session, progress=progress)
     console.print(
-        f"checked {summary.checked:,} reports: {summary.relocated:,} changed district, "
+        f"checked {summary.checked:,} reports ({summary.candidates:,} decided again): "
+        f"{summary.relocated:,} changed district, "
         f"{summary.moved:,} open reports moved office ({summary.triage:,} to triage)"
     )
 

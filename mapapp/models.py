@@ -5,6 +5,7 @@ from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer
 from mapapp.offices.models import Office
 from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
+from mapapp.routing.models import RerouteRun
 
 __all__ = [
     "Base",
@@ -15,5 +16,6 @@ __all__ = [
     "Office",
     "Report",
     "ReportEvent",
+    "RerouteRun",
     "RoutingDecisionRecord",
 ]

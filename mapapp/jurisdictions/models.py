@@ -37,7 +37,16 @@ class JurisdictionPart(Base):
     """Jurisdictions cut by ST_Subdivide: small boxes make point-in-polygon lookups fast."""
 
     __tablename__ = "jurisdiction_parts"
-    __table_args__ = (Index("ix_jurisdiction_parts_geom", "geom", postgresql_using="gist"),)
+    # One GiST index per level: a lookup at one level never wades through the parts of another.
+    __table_args__ = tuple(
+        Index(
+            f"ix_jurisdiction_parts_{level}_geom",
+            "geom",
+            postgresql_using="gist",
+            postgresql_where=f"level = '{level}'",
+        )
+        for level in LEVELS
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"))

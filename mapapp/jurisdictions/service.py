@@ -10,7 +10,7 @@ import numpy as np
 import pyogrio
 import pyogrio.errors
 import shapely
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Polygon
@@ -259,11 +259,13 @@ def import_boundaries(
         else:
             summary.updated.append(feature.code)
         row.name_ko, row.name_en = feature.name_ko, feature.name_en
-        row.geom = from_shape(feature.geom, srid=4326)
+        # updated_at marks a changed polygon: re-routing re-checks only the reports of changed districts.
+        if row.geom is None or row.retired_at is not None or not to_shape(row.geom).equals(feature.geom):
+            row.geom = from_shape(feature.geom, srid=4326)
+            row.updated_at = func.now()
         row.geometry_source = "imported"
         row.source = path.name
         row.retired_at = None
-        row.updated_at = func.now()
         if parent is not None:
             row.parent_id = parent.id
     session.flush()
@@ -306,6 +308,7 @@ def rebuild_parts(session: Session, level: str) -> None:
         ),
         {"level": level, "max_vertices": SUBDIVIDE_MAX_VERTICES},
     )
+    session.execute(text("ANALYZE jurisdiction_parts"))  # the planner must know how many parts there are
 
 
 def _assign_parents(session: Session, level: str) -> None:

@@ -53,6 +53,8 @@ class Report(Base):
         Index("ix_reports_office_status", "office_id", "status"),
         Index("ix_reports_category_status", "category_id", "status"),
         Index("ix_reports_created_at", "created_at"),
+        Index("ix_reports_district", "district_id"),
+        Index("ix_reports_awaiting_office", "id", postgresql_where="status IN ('submitted', 'triage')"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -78,6 +80,8 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When routing last looked at this report: a district whose polygon changed after it is checked again.
+    routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RoutingDecisionRecord(Base):

@@ -1,24 +1,51 @@
-"""Set-based routing of stored reports: the same rules as `route`, for a range of report ids at once."""
+"""Set-based routing of stored reports: the same rules as `route`, for many reports at once.
+
+Two statements. The first finds the reports whose routing may have changed, driven by the district
+parts so that each polygon is prepared once and probes the reports' GiST index (the shape of the
+fastest bare join). The second decides and writes only for those candidates.
+"""
 
 from sqlalchemy import text
 
-# One statement per id range: decide, update what changed, record decisions and timeline events.
+# Candidates: a containing district other than the stored one (new boundaries, or points on a shared
+# border), a stored district whose polygon changed since the last run and no longer contains the
+# report, reports still waiting for an office, and reports whose office was closed.
+CANDIDATES_SQL = text(
+    """
+    CREATE TEMP TABLE reroute_candidates ON COMMIT DROP AS
+    SELECT r.id FROM jurisdiction_parts p JOIN reports r ON ST_Intersects(p.geom, r.geom)
+    WHERE p.level = 'district' AND r.district_id IS DISTINCT FROM p.jurisdiction_id
+    UNION
+    (SELECT r.id FROM jurisdictions j JOIN reports r ON r.district_id = j.id
+     WHERE j.level = 'district' AND (j.retired_at IS NOT NULL OR j.updated_at > :since)
+     EXCEPT  -- still inside: part-driven again, over the changed districts only
+     SELECT r.id FROM jurisdictions j
+     JOIN jurisdiction_parts p ON p.jurisdiction_id = j.id
+     JOIN reports r ON ST_Intersects(p.geom, r.geom) AND r.district_id = j.id
+     WHERE j.level = 'district' AND j.retired_at IS NULL AND j.updated_at > :since)
+    UNION
+    SELECT r.id FROM reports r WHERE r.status IN ('submitted', 'triage') AND NOT r.routing_manual
+    UNION
+    SELECT r.id FROM reports r JOIN offices o ON o.id = r.office_id WHERE NOT o.active AND r.status = 'routed'
+    """
+)
+
+# Decide for the candidates, update them, record decisions and timeline events for moved reports.
 # Like `route`, the indexed geometry columns are never wrapped in a function in a WHERE clause.
 REROUTE_SQL = text(
     """
     WITH t AS MATERIALIZED (
         SELECT r.id, r.geom, r.category_id, r.status, r.office_id, r.district_id, r.city_id, r.routing_manual
-        FROM reports r
-        WHERE r.id BETWEEN :lo AND :hi
+        FROM reports r JOIN reroute_candidates c ON c.id = r.id
     ),
-    contained AS (
+    contained AS MATERIALIZED (
         SELECT t.*,
                (SELECT p.jurisdiction_id FROM jurisdiction_parts p
                 WHERE p.level = 'district' AND ST_Intersects(p.geom, t.geom)
                 ORDER BY p.code LIMIT 1) AS in_district
         FROM t
     ),
-    located AS (
+    located AS MATERIALIZED (
         SELECT x.*,
                coalesce(x.in_district, n.jurisdiction_id) AS new_district_id,
                CASE WHEN x.in_district IS NOT NULL THEN 0.0 ELSE n.distance_m END AS distance_m
@@ -33,7 +60,7 @@ REROUTE_SQL = text(
             LIMIT 1
         ) n ON n.distance_m <= :tolerance_m
     ),
-    placed AS (
+    placed AS MATERIALIZED (
         SELECT l.*,
                CASE WHEN l.new_district_id IS NOT NULL THEN d.parent_id
                     ELSE (SELECT p.jurisdiction_id FROM jurisdiction_parts p
@@ -43,7 +70,7 @@ REROUTE_SQL = text(
         FROM located l
         LEFT JOIN jurisdictions d ON d.id = l.new_district_id
     ),
-    decided AS (
+    decided AS MATERIALIZED (
         SELECT pl.*, c.slug AS category_slug, c.level AS category_level, c.department, o.id AS new_office_id,
                (NOT pl.routing_manual AND pl.status IN ('submitted', 'routed', 'triage')
                 AND (pl.status = 'submitted' OR pl.office_id IS DISTINCT FROM o.id)) AS movable
@@ -61,11 +88,11 @@ REROUTE_SQL = text(
                           WHEN x.new_office_id IS NULL THEN 'triage' ELSE 'routed' END,
             routing_rule = CASE WHEN x.movable THEN x.category_slug || ' → ' || x.category_level || '/' || x.department
                                 ELSE r.routing_rule END,
-            updated_at = now()
+            updated_at = CASE WHEN x.movable OR r.district_id IS DISTINCT FROM x.new_district_id THEN now()
+                              ELSE r.updated_at END,
+            routed_at = now()
         FROM decided x
         WHERE r.id = x.id
-          AND (x.movable OR r.district_id IS DISTINCT FROM x.new_district_id
-               OR r.city_id IS DISTINCT FROM x.new_city_id)
         RETURNING r.id, r.status AS new_status, x.status AS old_status, x.movable, x.new_office_id,
                   x.new_district_id, x.new_city_id, x.distance_m, x.category_id, x.category_level, x.department,
                   (x.district_id IS DISTINCT FROM x.new_district_id) AS relocated,
@@ -109,7 +136,8 @@ REROUTE_SQL = text(
         FROM upd u WHERE u.movable
         RETURNING report_id
     )
-    SELECT (SELECT count(*) FROM t) AS checked,
+    SELECT (SELECT count(*) FROM reports) AS checked,
+           (SELECT count(*) FROM t) AS candidates,
            (SELECT count(*) FROM decisions) AS moved,
            (SELECT count(*) FROM upd WHERE relocated) AS relocated,
            (SELECT count(*) FROM upd WHERE movable AND new_office_id IS NULL) AS triage,

@@ -8,7 +8,7 @@ go to the lowest code; points in slivers between districts go to the nearest dis
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.layers.service import CategoryNotFound
+from mapapp.routing.models import RerouteRun
 
 METRES_PER_DEGREE = 111_320.0
 
@@ -117,51 +118,40 @@ class _Missing(dict[str, Any]):
         return "?"
 
 
-# One statement: containing parts at every level, the nearest district for points in gaps, the
-# category's rule and the office. Only the constant point is built; the indexed column is untouched.
-ROUTE_SQL = text(
-    """
-    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
-    cat AS (
-        SELECT c.id, c.slug, c.level, c.department, c.name_ko, c.name_en
-        FROM categories c WHERE c.slug = :category AND NOT c.retired
-    ),
-    inside AS (
-        SELECT DISTINCT ON (p.level) p.level, p.jurisdiction_id
-        FROM jurisdiction_parts p, pt
-        WHERE ST_Intersects(p.geom, pt.g)
-        ORDER BY p.level, p.code
-    ),
-    near AS (
-        SELECT p.jurisdiction_id, ST_Distance(p.geom::geography, pt.g::geography) AS distance_m
-        FROM jurisdiction_parts p, pt
-        WHERE NOT EXISTS (SELECT 1 FROM inside WHERE inside.level = 'district')
-          AND p.level = 'district' AND ST_DWithin(p.geom, pt.g, :tolerance_deg)
-        ORDER BY distance_m, p.code
-        LIMIT 1
-    ),
-    district AS (
-        SELECT jurisdiction_id, 0.0::float8 AS distance_m FROM inside WHERE level = 'district'
-        UNION ALL
-        SELECT jurisdiction_id, distance_m FROM near WHERE distance_m <= :tolerance_m
-    )
-    SELECT cat.id AS category_id, cat.slug AS category_slug, cat.level AS category_level, cat.department,
-           cat.name_ko AS category_ko, cat.name_en AS category_en,
-           d.id AS d_id, d.code AS d_code, d.name_ko AS d_ko, d.name_en AS d_en, district.distance_m,
-           c.id AS c_id, c.code AS c_code, c.name_ko AS c_ko, c.name_en AS c_en,
-           g.id AS g_id, g.code AS g_code, g.name_ko AS g_ko, g.name_en AS g_en,
-           o.id AS o_id, o.slug AS o_slug, o.name_ko AS o_ko, o.name_en AS o_en
-    FROM cat
-    LEFT JOIN district ON true
-    LEFT JOIN jurisdictions d ON d.id = district.jurisdiction_id
-    LEFT JOIN inside ic ON ic.level = 'city'
-    LEFT JOIN jurisdictions c ON c.id = CASE WHEN d.id IS NOT NULL THEN d.parent_id ELSE ic.jurisdiction_id END
-    LEFT JOIN inside ig ON ig.level = 'dong'
-    LEFT JOIN jurisdictions g ON g.id = ig.jurisdiction_id
-    LEFT JOIN offices o ON d.id IS NOT NULL AND o.active AND o.department = cat.department
-         AND o.jurisdiction_id = CASE cat.level WHEN 'district' THEN d.id ELSE c.id END
-    """
-)
+# One statement, prepared once per connection (planning it would cost more than running it): the
+# district part containing the point (lowest code on a shared border), else the nearest district part
+# within the tolerance, the city (the district's parent, else the city polygon), the dong, the
+# category's rule and its office. Only the constant point is built; the indexed columns are untouched.
+ROUTE_STATEMENT = "mapapp_route_v1"
+PREPARE_ROUTE = """
+PREPARE mapapp_route_v1 (float8, float8, text, float8, float8) AS
+WITH pt AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
+SELECT cat.id, cat.slug, cat.level, cat.department, cat.name_ko, cat.name_en,
+       d.id, d.code, d.name_ko, d.name_en, dist.distance_m,
+       c.id, c.code, c.name_ko, c.name_en,
+       g.id, g.code, g.name_ko, g.name_en,
+       o.id, o.slug, o.name_ko, o.name_en
+FROM pt
+JOIN categories cat ON cat.slug = $3 AND NOT cat.retired
+LEFT JOIN LATERAL (
+    (SELECT p.jurisdiction_id, 0.0::float8 AS distance_m FROM jurisdiction_parts p
+     WHERE p.level = 'district' AND ST_Intersects(p.geom, pt.g) ORDER BY p.code LIMIT 1)
+    UNION ALL  -- reached only when no district contains the point
+    (SELECT p.jurisdiction_id, ST_Distance(p.geom::geography, pt.g::geography) FROM jurisdiction_parts p
+     WHERE p.level = 'district' AND ST_DWithin(p.geom, pt.g, $5) ORDER BY 2, p.code LIMIT 1)
+    LIMIT 1
+) dist ON dist.distance_m <= $4
+LEFT JOIN jurisdictions d ON d.id = dist.jurisdiction_id
+LEFT JOIN jurisdictions c ON c.id = coalesce(d.parent_id, CASE WHEN d.id IS NULL THEN (
+    SELECT p.jurisdiction_id FROM jurisdiction_parts p WHERE p.level = 'city' AND ST_Intersects(p.geom, pt.g)
+    ORDER BY p.code LIMIT 1) END)
+LEFT JOIN jurisdictions g ON g.id = (
+    SELECT p.jurisdiction_id FROM jurisdiction_parts p WHERE p.level = 'dong' AND ST_Intersects(p.geom, pt.g)
+    ORDER BY p.code LIMIT 1)
+LEFT JOIN offices o ON d.id IS NOT NULL AND o.active AND o.department = cat.department
+     AND o.jurisdiction_id = CASE cat.level WHEN 'district' THEN d.id ELSE c.id END
+"""
+EXECUTE_ROUTE = "EXECUTE mapapp_route_v1 (%s, %s, %s, %s, %s)"
 
 
 def tolerance_degrees(tolerance_m: float, lat: float) -> float:
@@ -185,40 +175,36 @@ def route(
     """Decide which office is responsible for a point and a category slug."""
     check_coordinates(lon, lat)
     tolerance = get_settings().gap_tolerance_m if tolerance_m is None else tolerance_m
-    row = (
-        session.execute(
-            ROUTE_SQL,
-            {
-                "lon": lon,
-                "lat": lat,
-                "category": category,
-                "tolerance_m": tolerance,
-                "tolerance_deg": tolerance_degrees(tolerance, lat),
-            },
-        )
-        .mappings()
-        .first()
-    )
+    dbapi = session.connection().connection  # the hot path talks to the driver directly
+    cursor = dbapi.cursor()
+    try:
+        if not dbapi.info.get(ROUTE_STATEMENT):
+            cursor.execute(PREPARE_ROUTE)
+            dbapi.info[ROUTE_STATEMENT] = True
+        cursor.execute(EXECUTE_ROUTE, (lon, lat, category, tolerance, tolerance_degrees(tolerance, lat)))
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     if row is None:
         raise CategoryNotFound(f"there is no category {category!r}", category=category)
     return _decision(row, tolerance)
 
 
-def _ref(row: Any, prefix: str, level: str) -> JurisdictionRef | None:
-    if row[f"{prefix}_id"] is None:
+def _ref(row: tuple[Any, ...], at: int, level: str) -> JurisdictionRef | None:
+    if row[at] is None:
         return None
-    return JurisdictionRef(row[f"{prefix}_id"], row[f"{prefix}_code"], level, row[f"{prefix}_ko"], row[f"{prefix}_en"])
+    return JurisdictionRef(row[at], row[at + 1], level, row[at + 2], row[at + 3])
 
 
-def _decision(row: Any, tolerance_m: float) -> RoutingDecision:
-    district, city, dong = _ref(row, "d", "district"), _ref(row, "c", "city"), _ref(row, "g", "dong")
+def _decision(row: tuple[Any, ...], tolerance_m: float) -> RoutingDecision:
+    category_id, category_slug, level, department, category_ko, category_en = row[0:6]
+    district, city, dong = _ref(row, 6, "district"), _ref(row, 11, "city"), _ref(row, 15, "dong")
     found = tuple(j for j in (city, district, dong) if j is not None)
-    level, department = row["category_level"], row["department"]
-    rule = f"{row['category_slug']} → {level}/{department}"
+    rule = f"{category_slug} → {level}/{department}"
     params: dict[str, Any] = {
-        "category": row["category_slug"],
-        "category_ko": row["category_ko"],
-        "category_en": row["category_en"],
+        "category": category_slug,
+        "category_ko": category_ko,
+        "category_en": category_en,
         "level": level,
         "level_ko": LEVEL_KO[level],
         "department": department,
@@ -228,20 +214,11 @@ def _decision(row: Any, tolerance_m: float) -> RoutingDecision:
         params |= {"city_code": city.code, "city_ko": city.name_ko, "city_en": city.name_en}
     if district is None:
         if city is None:
-            raise OutsideServiceArea(
-                "this point is outside the area served by the city", code_hint="outside_service_area"
-            )
+            raise OutsideServiceArea("this point is outside the area served by the city")
         return RoutingDecision(
-            row["category_id"],
-            row["category_slug"],
-            None,
-            found,
-            "none",
-            rule,
-            "triage_outside_districts",
-            params,
+            category_id, category_slug, None, found, "none", rule, "triage_outside_districts", params
         )
-    distance = float(row["distance_m"] or 0.0)
+    distance = float(row[10] or 0.0)
     method = "contains" if distance == 0.0 else "nearest_district"
     params |= {
         "district_code": district.code,
@@ -256,55 +233,68 @@ def _decision(row: Any, tolerance_m: float) -> RoutingDecision:
             "jurisdiction_en": responsible.name_en,
             "jurisdiction_code": responsible.code,
         }
-    if row["o_id"] is None:
-        return RoutingDecision(
-            row["category_id"], row["category_slug"], None, found, method, rule, "triage_no_office", params
-        )
-    office = OfficeRef(row["o_id"], row["o_slug"], row["o_ko"], row["o_en"])
+    if row[19] is None:
+        return RoutingDecision(category_id, category_slug, None, found, method, rule, "triage_no_office", params)
+    office = OfficeRef(row[19], row[20], row[21], row[22])
     params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
     code = "routed_by_category" if method == "contains" else "routed_nearest_district"
-    return RoutingDecision(row["category_id"], row["category_slug"], office, found, method, rule, code, params)
+    return RoutingDecision(category_id, category_slug, office, found, method, rule, code, params)
 
 
 @dataclass
 class RerouteSummary:
     checked: int = 0
+    candidates: int = 0  # reports whose routing could have changed, decided again
     moved: int = 0  # open reports whose office changed
     relocated: int = 0  # reports whose district changed
     triage: int = 0
 
 
+# Let the candidate search use both cores: the parts table is small, so PostgreSQL's defaults would
+# not plan a parallel scan over it even though each part's probe of the reports index is real work.
+_PARALLEL = {
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0",
+    "min_parallel_table_scan_size": "0",
+    "jit": "off",
+    "work_mem": "128MB",
+}
+
+
 def reroute_reports(
     session: Session,
     *,
-    chunk_size: int = 100_000,
     tolerance_m: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RerouteSummary:
-    """Route every stored report again, set-based, after boundaries or offices changed.
+    """Route stored reports again, set-based, after boundaries or offices changed.
 
-    Every report gets its current district and city. Open reports that were routed automatically
-    and not yet taken up by an office also get the new office, a routing decision and a timeline event;
-    reports an office is working on, and manual routings, keep their office.
+    Every report whose district may have changed gets its current district and city. Open reports
+    that were routed automatically and not yet taken up by an office also get the new office, a
+    routing decision and a timeline event; reports an office is working on, and manual routings,
+    keep their office.
     """
-    from mapapp.routing.batch import REROUTE_SQL  # local: the SQL is long and only this uses it
+    from mapapp.routing.batch import CANDIDATES_SQL, REROUTE_SQL  # local: long SQL only this uses
 
     tolerance = get_settings().gap_tolerance_m if tolerance_m is None else tolerance_m
-    lo, hi = session.execute(text("SELECT coalesce(min(id), 0), coalesce(max(id), -1) FROM reports")).one()
-    summary = RerouteSummary()
-    total = int(hi - lo + 1) if hi >= lo else 0
-    start = lo
-    while start <= hi:
-        end = start + chunk_size - 1
-        row = session.execute(
-            REROUTE_SQL,
-            {"lo": start, "hi": end, "tolerance_m": tolerance},
-        ).one()
-        summary.checked += row.checked
-        summary.moved += row.moved
-        summary.relocated += row.relocated
-        summary.triage += row.triage
-        if progress is not None:
-            progress(min(end, hi) - lo + 1, total)
-        start = end + 1
+    if progress is not None:
+        progress(0, 2)
+    session.execute(text("DROP TABLE IF EXISTS reroute_candidates"))
+    previous = {name: session.scalar(text("SELECT current_setting(:n)"), {"n": name}) for name in _PARALLEL}
+    for name, value in _PARALLEL.items():
+        session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    since = session.scalar(text("SELECT coalesce(max(started_at), '-infinity') FROM reroute_runs"))
+    session.execute(CANDIDATES_SQL, {"since": since})
+    for name, value in previous.items():
+        session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    session.execute(text("ANALYZE reroute_candidates"))
+    if progress is not None:
+        progress(1, 2)
+    row = session.execute(REROUTE_SQL, {"tolerance_m": tolerance}).one()
+    session.execute(text("DROP TABLE reroute_candidates"))
+    summary = RerouteSummary(row.checked, row.candidates, row.moved, row.relocated, row.triage)
+    session.add(RerouteRun(summary=asdict(summary)))
+    session.flush()
+    if progress is not None:
+        progress(2, 2)
     return summary

@@ -55,6 +55,13 @@ def upgrade() -> None:
     op.create_index("ix_jurisdictions_geom", "jurisdictions", ["geom"], unique=False, postgresql_using="gist")
     op.create_index("ix_jurisdictions_level", "jurisdictions", ["level"], unique=False)
     op.create_table(
+        "reroute_runs",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("summary", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reroute_runs")),
+    )
+    op.create_table(
         "layers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("slug", sa.String(length=64), nullable=False),
@@ -120,7 +127,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jurisdiction_parts")),
     )
-    op.create_index("ix_jurisdiction_parts_geom", "jurisdiction_parts", ["geom"], unique=False, postgresql_using="gist")
+    for level in ("city", "district", "dong"):
+        op.create_index(
+            f"ix_jurisdiction_parts_{level}_geom",
+            "jurisdiction_parts",
+            ["geom"],
+            unique=False,
+            postgresql_using="gist",
+            postgresql_where=f"level = '{level}'",
+        )
     op.create_table(
         "offices",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -174,6 +189,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("routed_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "channel IN ('web', 'api', 'open311', 'social', 'phone', 'demo')", name=op.f("ck_reports_channel")
         ),
@@ -198,6 +214,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_reports_category_status", "reports", ["category_id", "status"], unique=False)
     op.create_index("ix_reports_created_at", "reports", ["created_at"], unique=False)
+    op.create_index("ix_reports_district", "reports", ["district_id"], unique=False)
+    op.create_index(
+        "ix_reports_awaiting_office",
+        "reports",
+        ["id"],
+        unique=False,
+        postgresql_where="status IN ('submitted', 'triage')",
+    )
     op.create_index("ix_reports_geom", "reports", ["geom"], unique=False, postgresql_using="gist")
     op.create_index("ix_reports_office_status", "reports", ["office_id", "status"], unique=False)
     op.create_table(
@@ -257,13 +281,19 @@ def downgrade() -> None:
     op.drop_index("ix_reports_office_status", table_name="reports")
     op.drop_index("ix_reports_geom", table_name="reports", postgresql_using="gist")
     op.drop_index("ix_reports_created_at", table_name="reports")
+    op.drop_index("ix_reports_district", table_name="reports")
+    op.drop_index(
+        "ix_reports_awaiting_office", table_name="reports", postgresql_where="status IN ('submitted', 'triage')"
+    )
     op.drop_index("ix_reports_category_status", table_name="reports")
     op.drop_table("reports")
     op.drop_table("offices")
-    op.drop_index("ix_jurisdiction_parts_geom", table_name="jurisdiction_parts", postgresql_using="gist")
+    for level in ("city", "district", "dong"):
+        op.drop_index(f"ix_jurisdiction_parts_{level}_geom", table_name="jurisdiction_parts")
     op.drop_table("jurisdiction_parts")
     op.drop_table("categories")
     op.drop_table("layers")
+    op.drop_table("reroute_runs")
     op.drop_index("ix_jurisdictions_level", table_name="jurisdictions")
     op.drop_index("ix_jurisdictions_geom", table_name="jurisdictions", postgresql_using="gist")
     op.drop_table("jurisdictions")
