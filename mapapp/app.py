@@ -3,6 +3,7 @@
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from mapapp import __version__
@@ -10,6 +11,7 @@ from mapapp.core.db import get_engine
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
 from mapapp.layers.router import router as layers_router
+from mapapp.reports.router import router as reports_router
 
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
@@ -35,6 +37,10 @@ def create_app() -> FastAPI:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(layers_router)
+    app.include_router(reports_router)
+    media = get_settings().media_dir
+    media.mkdir(parents=True, exist_ok=True)
+    app.mount("/media", StaticFiles(directory=media), name="media")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:

@@ -4,18 +4,22 @@ from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer
 from mapapp.offices.models import Office
-from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
+from mapapp.photos.models import Photo
+from mapapp.reports.models import IdempotencyKey, Report, ReportEvent, RoutingDecisionRecord, Supporter
 from mapapp.routing.models import RerouteRun
 
 __all__ = [
     "Base",
     "Category",
+    "IdempotencyKey",
     "Jurisdiction",
     "JurisdictionPart",
     "Layer",
     "Office",
+    "Photo",
     "Report",
     "ReportEvent",
     "RerouteRun",
     "RoutingDecisionRecord",
+    "Supporter",
 ]

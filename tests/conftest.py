@@ -2,16 +2,22 @@
 fresh database cloned from the template when it must commit (CLI commands, concurrency)."""
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
 os.environ["MAPAPP_ENVIRONMENT"] = "test"
+os.environ.setdefault("MAPAPP_MEDIA_DIR", tempfile.mkdtemp(prefix="mapapp-test-media-"))
 
 from mapapp.core import db as core_db
 from mapapp.core.settings import get_settings
@@ -163,3 +169,34 @@ def seoul(seoul_connection: Connection) -> Iterator[Session]:
     with Session(bind=seoul_connection, join_transaction_mode="create_savepoint") as s:
         yield s
         s.rollback()
+
+
+# --- the demo city, committed, shared by the tests of one module that talk HTTP -----------------------
+
+
+@pytest.fixture(scope="module")
+def demo_db(template_db: str, db_url: str) -> Iterator[str]:
+    """A database of its own with the demo city loaded, for a module of HTTP tests; dropped after."""
+    from mapapp import demo
+    from mapapp.core.db import transaction
+    from mapapp.layers import service as layers
+
+    url = clone_template(template_db, f"mapapp_test_{RUN_ID}_demo_{uuid.uuid4().hex[:6]}")
+    use_database(url)
+    with transaction() as session:
+        demo.load_demo(session, definitions=layers.load_layer_files(PROJECT / "layers"), reports=60, seed=7)
+    yield url
+    core_db.get_engine(url).dispose()
+    use_database(db_url)
+    with _admin().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+def client(demo_db: str) -> Iterator["TestClient"]:
+    from fastapi.testclient import TestClient
+
+    from mapapp.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c

@@ -29,3 +29,41 @@ def write_geojson(path: Path, features: list[dict[str, Any]], crs: str | None = 
 
 def district(code: str, name: str, coords: list[list[list[float]]]) -> dict[str, Any]:
     return feature({"code": code, "name": name, "name_en": name.upper()}, polygon(coords))
+
+
+def make_photo(
+    *,
+    lat: float | None = None,
+    lon: float | None = None,
+    size: tuple[int, int] = (1200, 900),
+    fmt: str = "JPEG",
+    orientation: int | None = None,
+    color: tuple[int, int, int] = (200, 120, 40),
+) -> bytes:
+    """A project-made photo: a gradient with a dark block in the top-left corner, optional GPS."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, color)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, size[0], 40):
+        draw.line([(x, 0), (x, size[1])], fill=(x % 255, 80, 160), width=8)
+    draw.rectangle([0, 0, size[0] // 4, size[1] // 4], fill=(10, 10, 10))
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    if lat is not None and lon is not None:
+
+        def dms(value: float) -> tuple[float, float, float]:
+            value = abs(value)
+            d = int(value)
+            m = int((value - d) * 60)
+            return (float(d), float(m), round((value - d - m / 60) * 3600, 4))
+
+        gps = exif.get_ifd(0x8825)
+        gps.update({1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)})
+        exif[0x8769] = {36867: "2026:11:24 10:30:00"}
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes() if len(exif) else b"")
+    return out.getvalue()

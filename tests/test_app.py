@@ -1,18 +1,4 @@
-"""The HTTP application: health, the public layer list, and the error body shape."""
-
-import pytest
-from fastapi.testclient import TestClient
-from typer.testing import CliRunner
-
-from mapapp.app import create_app
-from mapapp.cli import app as cli
-
-
-@pytest.fixture
-def client(fresh_db):
-    assert CliRunner().invoke(cli, ["demo", "load"]).exit_code == 0
-    with TestClient(create_app()) as c:
-        yield c
+"""The HTTP application: health, the public layer list, documentation and the error body shape."""
 
 
 def test_health(client):
@@ -27,7 +13,30 @@ def test_only_active_layers_are_listed_with_their_categories(client):
     assert "department" not in streetlight
 
 
-def test_unknown_route_and_bad_request_shapes(client):
-    assert client.get("/api/nothing-here").status_code == 404
+def test_openapi_documents_the_report_api_with_examples(client):
     docs = client.get("/openapi.json").json()
-    assert "/api/layers" in docs["paths"]
+    assert {
+        "/api/layers",
+        "/api/reports",
+        "/api/reports/nearby",
+        "/api/reports/{public_id}",
+        "/api/reports/{public_id}/support",
+    } <= set(docs["paths"])
+    body = docs["paths"]["/api/reports"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "application/json"} <= set(body)
+    assert body["application/json"]["example"]["category"] == "streetlight-out"
+    assert client.get("/docs").status_code == 200
+
+
+def test_errors_have_a_code_and_a_message(client):
+    response = client.get("/api/reports/NOSUCHREPORT")
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {
+            "code": "report_not_found",
+            "message": "there is no report 'NOSUCHREPORT'",
+            "details": {"id": "NOSUCHREPORT"},
+        }
+    }
+    bad = client.get("/api/reports/nearby", params={"lat": "north", "lon": 127})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"

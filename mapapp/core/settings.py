@@ -31,6 +31,21 @@ class Settings(BaseSettings):
     # A point in a sliver between two district polygons goes to the nearest district within this distance.
     gap_tolerance_m: float = Field(default=50.0, ge=0, le=1000)
 
+    # Photos: limits are checked before anything is decoded.
+    photo_max_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
+    photos_max_total_bytes: int = Field(default=40 * 1024 * 1024, gt=0)
+    photos_max_count: int = Field(default=5, ge=1, le=20)
+    photo_max_pixels: int = Field(default=60_000_000, gt=0)
+    photo_min_side: int = Field(default=16, ge=1)
+    photo_display_size: int = Field(default=1600, ge=200)
+    photo_thumbnail_size: int = Field(default=400, ge=50)
+    photo_jpeg_quality: int = Field(default=82, ge=30, le=95)
+    # Photo GPS further than this from the citizen's pin is kept privately and flagged for staff.
+    photo_pin_max_distance_m: float = Field(default=500.0, gt=0)
+    description_max_chars: int = Field(default=4000, ge=1)
+    nearby_max_radius_m: int = Field(default=500, ge=10)
+    public_base_url: str = "http://127.0.0.1:8000"
+
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"
 

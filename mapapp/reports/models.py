@@ -74,6 +74,8 @@ class Report(Base):
     routing_rule: Mapped[str] = mapped_column(Text, default="")
     routing_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when the photo's GPS disagrees with the pin: staff should look (private).
+    location_flag: Mapped[str | None] = mapped_column(Text)
     # Private: never in a public response.
     reporter_email: Mapped[str | None] = mapped_column(Text)
     reporter_phone: Mapped[str | None] = mapped_column(Text)
@@ -82,6 +84,27 @@ class Report(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When routing last looked at this report: a district whose polygon changed after it is checked again.
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """A client's retry key: the same key and body return the same report, never a second one."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Supporter(Base):
+    """One "me too" per person and report; the person is a hash of a browser token or a contact."""
+
+    __tablename__ = "report_supporters"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    supporter_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class RoutingDecisionRecord(Base):

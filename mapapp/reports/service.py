@@ -1,11 +1,462 @@
-"""Reports: identifiers and reads shared by every door into reports."""
+"""Reports: submission (a list of named steps), public reads built in SQL, nearby, and "me too".
 
+submit_report: check the fields → check layer and category → claim the idempotency key →
+process the photos → choose the location → route → store the images → save, in the caller's
+transaction. A failure after the images are stored leaves only unreferenced files, which
+`mapapp photos cleanup` removes; never a row that points at a missing file.
+"""
+
+import hashlib
+import json
+import re
 import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from pyproj import Geod
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from mapapp import photos as photo_pipeline
+from mapapp import routing
+from mapapp.core.errors import Conflict, InvalidInput, NotFound
+from mapapp.core.settings import get_settings
+from mapapp.layers.models import Category, Layer
+from mapapp.photos.models import Photo
+from mapapp.reports.models import OPEN_STATUSES, IdempotencyKey, Report, ReportEvent, RoutingDecisionRecord, Supporter
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone and to type.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_GEOD = Geod(ellps="WGS84")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
+LOCALES = ("ko", "en")
 
 
 def new_public_id() -> str:
     """A short, unguessable public id such as 'R7K2M9QX4D'."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(10))
+
+
+class MissingField(InvalidInput):
+    code = "missing_field"
+
+
+class UnknownLayer(InvalidInput):
+    code = "unknown_layer"
+
+
+class UnknownCategory(InvalidInput):
+    code = "unknown_category"
+
+
+class CategoryNotInLayer(InvalidInput):
+    code = "category_not_in_layer"
+
+
+class LayerInactive(Conflict):
+    code = "layer_inactive"
+
+
+class DescriptionTooLong(InvalidInput):
+    code = "description_too_long"
+
+
+class TooManyPhotos(InvalidInput):
+    code = "too_many_photos"
+
+
+class InvalidContact(InvalidInput):
+    code = "invalid_contact"
+
+
+class LocationRequired(InvalidInput):
+    code = "location_required"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_key_reused"
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+
+
+class ReportClosed(Conflict):
+    code = "report_closed"
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What a citizen sent, as received: every door (web, JSON, Open311) fills one of these."""
+
+    layer: Any = None
+    category: Any = None
+    lat: Any = None
+    lon: Any = None
+    description: Any = ""
+    email: Any = None
+    phone: Any = None
+    locale: Any = "ko"
+    channel: str = "web"
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    public_id: str
+    status: str
+    office_slug: str | None
+    office_name: dict[str, str] | None
+    routing_rule: str
+    routing_reason: dict[str, str]
+    location_source: str
+    photos: int
+    replayed: bool = False
+
+    def to_public(self) -> dict[str, Any]:
+        """The answer to the citizen (no private field)."""
+        base = get_settings().public_base_url.rstrip("/")
+        return {
+            "id": self.public_id,
+            "tracking_url": f"{base}/reports/{self.public_id}",
+            "status": self.status,
+            "office": {"slug": self.office_slug, "name": self.office_name} if self.office_slug else None,
+            "routing": {"rule": self.routing_rule, "reason": self.routing_reason},
+            "location_source": self.location_source,
+            "photos": self.photos,
+        }
+
+
+# --- the steps ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Checked:
+    layer_slug: str
+    category_slug: str
+    pin: tuple[float, float] | None
+    description: str
+    email: str | None
+    phone: str | None
+    locale: str
+
+
+def _number(value: Any, name: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise routing.InvalidCoordinates(f"{name} must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise routing.InvalidCoordinates(f"{name} must be a number, got {str(value)[:40]!r}", field=name) from None
+    return number
+
+
+def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Checked:
+    """Step 1: required fields present, lengths and formats right; nothing is looked up yet."""
+    settings = get_settings()
+    for name in ("layer", "category"):
+        value = getattr(draft, name)
+        if not isinstance(value, str) or not value.strip():
+            raise MissingField(f"the field '{name}' is required", field=name)
+    description = draft.description if draft.description is not None else ""
+    if not isinstance(description, str):
+        raise InvalidInput("the description must be text", field="description")
+    description = description.replace("\x00", "").strip()
+    if len(description) > settings.description_max_chars:
+        raise DescriptionTooLong(
+            f"the description has {len(description):,} characters; at most {settings.description_max_chars:,}",
+            field="description",
+        )
+    if photo_count > settings.photos_max_count:
+        raise TooManyPhotos(f"at most {settings.photos_max_count} photos per report", field="photos")
+    if photo_bytes > settings.photos_max_total_bytes:
+        raise photo_pipeline.PhotoTooLarge(
+            f"the photos add up to more than {settings.photos_max_total_bytes // (1024 * 1024)} MB", field="photos"
+        )
+    lat, lon = _number(draft.lat, "lat"), _number(draft.lon, "lon")
+    if (lat is None) != (lon is None):
+        raise routing.InvalidCoordinates("give both lat and lon, or neither", field="lat" if lat is None else "lon")
+    pin = None
+    if lat is not None and lon is not None:
+        routing.check_coordinates(lon, lat)
+        pin = (lon, lat)
+    email = (draft.email or "").strip() or None
+    phone = (draft.phone or "").strip() or None
+    if email is not None and (not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email)):
+        raise InvalidContact("the e-mail address is not valid", field="email")
+    if phone is not None and (not isinstance(phone, str) or not PHONE.match(phone)):
+        raise InvalidContact("the phone number is not valid", field="phone")
+    locale = draft.locale if draft.locale in LOCALES else "ko"
+    return _Checked(draft.layer.strip(), draft.category.strip(), pin, description, email, phone, locale)
+
+
+def check_layer_and_category(session: Session, checked: _Checked) -> tuple[Layer, Category]:
+    """Step 2: the layer exists and is open for reports, and the category belongs to it."""
+    layer = session.scalar(select(Layer).where(Layer.slug == checked.layer_slug))
+    if layer is None:
+        raise UnknownLayer(f"there is no layer {checked.layer_slug!r}", field="layer")
+    category = session.scalar(
+        select(Category).where(Category.slug == checked.category_slug, Category.retired.is_(False))
+    )
+    if category is None:
+        raise UnknownCategory(f"there is no category {checked.category_slug!r}", field="category")
+    if category.layer_id != layer.id:
+        raise CategoryNotInLayer(
+            f"the category {category.slug!r} is not part of the layer {layer.slug!r}", field="category"
+        )
+    if layer.state != "active":
+        raise LayerInactive(f"the layer {layer.slug!r} is not taking reports now ({layer.state})", field="layer")
+    return layer, category
+
+
+def request_fingerprint(draft: ReportDraft, photo_files: list[bytes]) -> str:
+    """What makes two submissions 'the same body' for an idempotency key."""
+    body = {k: getattr(draft, k) for k in ("layer", "category", "lat", "lon", "description", "email", "phone")}
+    body = {k: (str(v) if v is not None else None) for k, v in body.items()}
+    body["photos"] = [hashlib.sha256(p).hexdigest() for p in photo_files]
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def claim_idempotency_key(session: Session, key: str, fingerprint: str) -> int | None:
+    """Step 3: the report id an earlier request with this key made, or None when the key is new.
+
+    Two requests racing with one key: the second waits on the first's row and then sees its report.
+    """
+    if len(key) > 200:
+        raise InvalidInput("the Idempotency-Key header may be at most 200 characters", field="Idempotency-Key")
+    inserted = session.execute(
+        pg_insert(IdempotencyKey)
+        .values(key=key, request_hash=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(IdempotencyKey.key)
+    ).first()
+    if inserted is not None:
+        return None
+    existing = session.execute(
+        select(IdempotencyKey.request_hash, IdempotencyKey.report_id).where(IdempotencyKey.key == key)
+    ).one()
+    if existing.request_hash != fingerprint:
+        raise IdempotencyConflict("this Idempotency-Key was already used with a different request")
+    return existing.report_id
+
+
+def choose_location(
+    pin: tuple[float, float] | None, processed: list[photo_pipeline.ProcessedPhoto]
+) -> tuple[float, float, str, str | None]:
+    """Step 5: the pin wins over photo GPS; a photo far from the pin is flagged for staff."""
+    gps = next((p.gps for p in processed if p.gps is not None), None)
+    if pin is not None:
+        flag = None
+        if gps is not None:
+            distance = _GEOD.inv(pin[0], pin[1], gps.lon, gps.lat)[2]
+            if distance > get_settings().photo_pin_max_distance_m:
+                flag = f"photo GPS is {distance:,.0f} m from the pin"
+        return pin[0], pin[1], "pin", flag
+    if gps is not None:
+        return gps.lon, gps.lat, "photo", None
+    notes = [p.gps_note for p in processed if p.gps_note]
+    hint = f" (photo: {notes[0]})" if notes else ""
+    raise LocationRequired(f"put a pin on the map or give coordinates; the photos carry no usable GPS{hint}")
+
+
+def submit_report(
+    session: Session,
+    *,
+    draft: ReportDraft,
+    photo_files: list[bytes] | None = None,
+    idempotency_key: str | None = None,
+) -> SubmittedReport:
+    """Accept one citizen report: validate, store photos, route and save, in the caller's transaction."""
+    photo_files = photo_files or []
+    checked = check_fields(draft, len(photo_files), sum(len(p) for p in photo_files))
+    layer, category = check_layer_and_category(session, checked)
+    if idempotency_key:
+        earlier = claim_idempotency_key(session, idempotency_key, request_fingerprint(draft, photo_files))
+        if earlier is not None:
+            return _replay(session, earlier)
+    processed = [photo_pipeline.process_photo(data) for data in photo_files]
+    lon, lat, source, flag = choose_location(checked.pin, processed)
+    decision = routing.route(session, lon=lon, lat=lat, category=category.slug)
+    storage = photo_pipeline.get_storage()
+    for p in processed:
+        storage.put(p.display_key, p.display)
+        storage.put(p.thumbnail_key, p.thumbnail)
+    report = _save(session, checked, layer, category, decision, lon, lat, source, flag, processed, draft.channel)
+    if idempotency_key:
+        session.execute(
+            text("UPDATE idempotency_keys SET report_id = :r WHERE key = :k"), {"r": report.id, "k": idempotency_key}
+        )
+    return _submitted(report, decision.office, decision, len(processed))
+
+
+def _save(
+    session: Session,
+    checked: _Checked,
+    layer: Layer,
+    category: Category,
+    decision: routing.RoutingDecision,
+    lon: float,
+    lat: float,
+    source: str,
+    flag: str | None,
+    processed: list[photo_pipeline.ProcessedPhoto],
+    channel: str,
+) -> Report:
+    """Step 7: the report, its photos, its routing decision and its first events, in one flush."""
+    district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
+    status = "triage" if decision.triage else "routed"
+    report = Report(
+        public_id=new_public_id(),
+        layer_id=layer.id,
+        category_id=category.id,
+        geom=f"SRID=4326;POINT({lon!r} {lat!r})",
+        description=checked.description,
+        status=status,
+        channel=channel,
+        locale=checked.locale,
+        location_source=source,
+        office_id=decision.office.id if decision.office else None,
+        city_id=city.id if city else None,
+        district_id=district.id if district else None,
+        routing_rule=decision.rule,
+        routing_manual=False,
+        support_count=0,
+        reporter_email=checked.email,
+        reporter_phone=checked.phone,
+        location_flag=flag,
+        routed_at=func.now(),
+    )
+    session.add(report)
+    session.flush()
+    session.add_all(
+        Photo(
+            report_id=report.id,
+            position=i,
+            kind="before",
+            display_key=p.display_key,
+            thumb_key=p.thumbnail_key,
+            width=p.width,
+            height=p.height,
+            media_type=p.media_type,
+            original_bytes=p.original_bytes,
+            original_sha256=p.original_sha256,
+            gps_lat=p.gps.lat if p.gps else None,
+            gps_lon=p.gps.lon if p.gps else None,
+            gps_alt=p.gps.alt if p.gps else None,
+            gps_note=p.gps_note,
+            taken_at=p.taken_at,
+        )
+        for i, p in enumerate(processed)
+    )
+    session.add(
+        RoutingDecisionRecord(
+            report_id=report.id,
+            office_id=report.office_id,
+            city_id=report.city_id,
+            district_id=report.district_id,
+            method=decision.method,
+            rule=decision.rule,
+            reason_code=decision.reason_code,
+            reason_params=decision.reason_params,
+            manual=False,
+            decided_by="system",
+        )
+    )
+    session.add_all(
+        [
+            ReportEvent(
+                report_id=report.id,
+                kind="submitted",
+                to_status="submitted",
+                actor="citizen",
+                public_note="",
+                private_note=flag or "",
+            ),
+            ReportEvent(
+                report_id=report.id,
+                kind="routed",
+                from_status="submitted",
+                to_status=status,
+                actor="system",
+                public_note="",
+                private_note="",
+            ),
+        ]
+    )
+    session.flush()
+    return report
+
+
+def _submitted(report: Report, office: routing.OfficeRef | None, decision: Any, photo_count: int) -> SubmittedReport:
+    return SubmittedReport(
+        public_id=report.public_id,
+        status=report.status,
+        office_slug=office.slug if office else None,
+        office_name={"ko": office.name_ko, "en": office.name_en} if office else None,
+        routing_rule=report.routing_rule,
+        routing_reason={"ko": decision.reason("ko"), "en": decision.reason("en")},
+        location_source=report.location_source,
+        photos=photo_count,
+    )
+
+
+def _replay(session: Session, report_id: int) -> SubmittedReport:
+    row = session.execute(
+        text(
+            """
+            SELECT r.public_id, r.status, r.routing_rule, r.location_source, o.slug, o.name_ko, o.name_en,
+                   d.reason_code, d.reason_params, (SELECT count(*) FROM photos p WHERE p.report_id = r.id) AS photos
+            FROM reports r LEFT JOIN offices o ON o.id = r.office_id
+            LEFT JOIN LATERAL (SELECT reason_code, reason_params FROM routing_decisions
+                               WHERE report_id = r.id ORDER BY id DESC LIMIT 1) d ON true
+            WHERE r.id = :id
+            """
+        ),
+        {"id": report_id},
+    ).one()
+    reason = {loc: routing.render_reason(row.reason_code, row.reason_params, loc) for loc in LOCALES}
+    return SubmittedReport(
+        public_id=row.public_id,
+        status=row.status,
+        office_slug=row.slug,
+        office_name={"ko": row.name_ko, "en": row.name_en} if row.slug else None,
+        routing_rule=row.routing_rule,
+        routing_reason=reason,
+        location_source=row.location_source,
+        photos=row.photos,
+        replayed=True,
+    )
+
+
+# --- "me too" ---------------------------------------------------------------------------------------
+
+
+def support_report(session: Session, *, public_id: str, supporter: str) -> tuple[int, bool]:
+    """Add one "me too" from a person (a browser token or contact); the second time changes nothing."""
+    supporter = (supporter or "").strip().lower()
+    if not 8 <= len(supporter) <= 200:
+        raise InvalidInput("a supporter token of 8 to 200 characters is needed", field="supporter")
+    report = session.execute(
+        select(Report.id, Report.status, Report.support_count).where(Report.public_id == public_id).with_for_update()
+    ).first()
+    if report is None:
+        raise ReportNotFound(f"there is no report {public_id!r}")
+    if report.status not in OPEN_STATUSES:
+        raise ReportClosed("this report is closed; file a new report if the problem is back")
+    digest = hashlib.sha256(f"{get_settings().secret_key}:{supporter}".encode()).hexdigest()
+    added = session.execute(
+        pg_insert(Supporter)
+        .values(report_id=report.id, supporter_hash=digest)
+        .on_conflict_do_nothing()
+        .returning(Supporter.report_id)
+    ).first()
+    if added is None:
+        return report.support_count, False
+    count = session.execute(
+        text("UPDATE reports SET support_count = support_count + 1 WHERE id = :id RETURNING support_count"),
+        {"id": report.id},
+    ).scalar_one()
+    return int(count), True

@@ -7,8 +7,11 @@ from mapapp.routing.service import (
     OutsideServiceArea,
     RerouteSummary,
     RoutingDecision,
+    check_coordinates,
+    render_reason,
     reroute_reports,
     route,
+    tolerance_degrees,
 )
 
 __all__ = [
@@ -18,6 +21,9 @@ __all__ = [
     "OutsideServiceArea",
     "RerouteSummary",
     "RoutingDecision",
+    "check_coordinates",
+    "render_reason",
     "reroute_reports",
     "route",
+    "tolerance_degrees",
 ]

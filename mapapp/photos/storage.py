@@ -1,0 +1,67 @@
+"""Where public images live: behind an interface, written atomically, named by content hash."""
+
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from mapapp.core.settings import get_settings
+
+
+class PhotoStorage(Protocol):
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under `key`; storing the same key twice is harmless."""
+
+    def delete(self, key: str) -> None:
+        """Remove `key` if present."""
+
+    def keys(self) -> list[str]:
+        """Every stored key (for the cleanup of unreferenced files)."""
+
+    def url(self, key: str) -> str:
+        """The public URL path of `key`."""
+
+
+class LocalPhotoStorage:
+    """A directory on local disk, served under /media."""
+
+    def __init__(self, root: Path, url_prefix: str = "/media") -> None:
+        self.root = root
+        self.url_prefix = url_prefix.rstrip("/")
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self.root / key
+        if path.exists():  # content-addressed: same name, same bytes
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target, then rename: a reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
+
+    def keys(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return [str(p.relative_to(self.root)) for p in self.root.rglob("*.jpg") if not p.name.startswith(".tmp-")]
+
+    def url(self, key: str) -> str:
+        return f"{self.url_prefix}/{key}"
+
+
+@lru_cache
+def _storage(root: str) -> LocalPhotoStorage:
+    return LocalPhotoStorage(Path(root))
+
+
+def get_storage() -> PhotoStorage:
+    """The configured storage (a local directory, MAPAPP_MEDIA_DIR)."""
+    return _storage(str(get_settings().media_dir))

@@ -1,0 +1,243 @@
+"""Public reads, built in SQL and passed through as JSON text: no private field is ever selected."""
+
+import base64
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from mapapp import routing
+from mapapp.core.errors import InvalidInput
+from mapapp.core.settings import get_settings
+from mapapp.reports.models import OPEN_STATUSES, STATUSES
+from mapapp.reports.service import ReportNotFound
+
+DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
+MEDIA = "/media/"
+
+# The map's four colours: which public group each workflow status belongs to.
+STATUS_GROUP_SQL = """CASE
+    WHEN r.status IN ('submitted', 'routed', 'triage', 'acknowledged', 'reopened') THEN 'open'
+    WHEN r.status IN ('assigned', 'in_progress') THEN 'in_progress'
+    WHEN r.status = 'resolved' THEN 'resolved' ELSE 'closed' END"""
+
+# Only public columns: the reporter's contact, photo GPS and private notes are never selected here.
+FEATURE_SQL = f"""
+    json_build_object(
+        'type', 'Feature',
+        'id', r.public_id,
+        'geometry', ST_AsGeoJSON(r.geom, 6)::json,
+        'properties', json_build_object(
+            'id', r.public_id,
+            'layer', l.slug,
+            'category', c.slug,
+            'category_name', json_build_object('ko', c.name_ko, 'en', c.name_en),
+            'color', c.color,
+            'icon', c.icon,
+            'status', r.status,
+            'status_group', {STATUS_GROUP_SQL},
+            'close_reason', r.close_reason,
+            'office', o.slug,
+            'office_name', CASE WHEN o.id IS NULL THEN NULL
+                                ELSE json_build_object('ko', o.name_ko, 'en', o.name_en) END,
+            'district', d.code,
+            'supporters', r.support_count,
+            'created_at', r.created_at,
+            'updated_at', r.updated_at,
+            'thumbnail', (SELECT :media || p.thumb_key FROM photos p
+                          WHERE p.report_id = r.id AND p.kind = 'before' ORDER BY p.position LIMIT 1)
+        )
+    )"""  # noqa: S608 - fixed SQL, no values
+
+FROM_SQL = """
+    FROM reports r
+    JOIN categories c ON c.id = r.category_id
+    JOIN layers l ON l.id = r.layer_id
+    LEFT JOIN offices o ON o.id = r.office_id
+    LEFT JOIN jurisdictions d ON d.id = r.district_id"""
+
+
+def _cursor_encode(report_id: int) -> str:
+    return base64.urlsafe_b64encode(str(report_id).encode()).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("the cursor is not one this server gave out", field="cursor") from None
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """'west,south,east,north' in WGS84, checked."""
+    if not bbox:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise InvalidInput("bbox must be four numbers: west,south,east,north", field="bbox") from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise InvalidInput("bbox must be finite numbers", field="bbox")
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90) or west > east:
+        raise InvalidInput("bbox must be west,south,east,north within -180..180 and -90..90", field="bbox")
+    return west, south, east, north
+
+
+def reports_feature_collection(
+    session: Session,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    layer: str | None = None,
+    category: str | None = None,
+    statuses: list[str] | None = None,
+    since: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    next_url: str = "",
+) -> str:
+    """A GeoJSON FeatureCollection (RFC 7946) of public report fields, newest first, as JSON text."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+    for status in statuses or []:
+        if status not in STATUSES and status not in ("open", "in_progress", "resolved", "closed"):
+            raise InvalidInput(f"unknown status {status!r}", field="status")
+    where, params = ["true"], {"limit": limit + 1, "media": MEDIA}
+    if bbox is not None:
+        # The box is built once and compared with the indexed column as it is.
+        where.append("r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
+        params |= dict(zip(("west", "south", "east", "north"), bbox, strict=True))
+    if layer:
+        where.append("l.slug = :layer")
+        params["layer"] = layer
+    if category:
+        where.append("c.slug = :category")
+        params["category"] = category
+    if statuses:
+        where.append(f"(r.status = ANY(:statuses) OR {STATUS_GROUP_SQL} = ANY(:statuses))")
+        params["statuses"] = statuses
+    if since is not None:
+        where.append("r.updated_at >= :since")
+        params["since"] = since
+    if cursor:
+        where.append("r.id < :after")
+        params["after"] = _cursor_decode(cursor)
+    sql = f"""
+        WITH page AS (
+            SELECT r.id, {FEATURE_SQL} AS feature
+            {FROM_SQL}
+            WHERE {" AND ".join(where)}
+            ORDER BY r.id DESC
+            LIMIT :limit
+        )
+        SELECT (SELECT count(*) FROM page) AS n,
+               (SELECT min(id) FROM (SELECT id FROM page ORDER BY id DESC LIMIT :limit - 1) k) AS last_id,
+               json_build_object(
+                   'type', 'FeatureCollection',
+                   'features', coalesce((SELECT json_agg(feature ORDER BY id DESC)
+                                         FROM (SELECT id, feature FROM page ORDER BY id DESC LIMIT :limit - 1) f),
+                                        '[]'::json)
+               )::text AS body
+    """  # noqa: S608 - the WHERE clauses are fixed strings; every value is a bound parameter
+    row = session.execute(text(sql), params).one()
+    body: str = row.body
+    if row.n > limit and next_url:
+        link = next_url + ("&" if "?" in next_url else "?") + "cursor=" + _cursor_encode(row.last_id)
+        # A foreign member in the style of OGC API Features: where the next page is.
+        body = (
+            body[:-1] + ', "links": [{"rel": "next", "type": "application/geo+json", "href": ' + _json_str(link) + "}]}"
+        )
+    return body
+
+
+def _json_str(value: str) -> str:
+    return json.dumps(value)
+
+
+def nearby_reports(
+    session: Session, *, lat: float, lon: float, category: str | None, layer: str | None, radius_m: float | None
+) -> dict[str, Any]:
+    """Open reports of a category (or layer) near a point, nearest first: 'already reported?'."""
+    routing.check_coordinates(lon, lat)
+    if not category and not layer:
+        raise InvalidInput("give a category or a layer", field="category")
+    settings = get_settings()
+    if radius_m is None:
+        default = session.execute(
+            text("SELECT nearby_radius_m FROM categories WHERE slug = :c"), {"c": category}
+        ).scalar()
+        radius_m = float(default or 50)
+    if not 0 < radius_m <= settings.nearby_max_radius_m:
+        raise InvalidInput(f"radius must be between 1 and {settings.nearby_max_radius_m} metres", field="radius")
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "radius": radius_m,
+        "deg": routing.tolerance_degrees(radius_m, lat),
+        "category": category,
+        "layer": layer,
+        "open": list(OPEN_STATUSES),
+        "media": MEDIA,
+    }
+    sql = f"""
+        WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+        near AS (
+            SELECT r.id, ST_Distance(r.geom::geography, pt.g::geography) AS distance_m, {FEATURE_SQL} AS feature
+            {FROM_SQL}, pt
+            WHERE ST_DWithin(r.geom, pt.g, :deg) AND r.status = ANY(:open)
+              AND (CAST(:category AS text) IS NULL OR c.slug = :category)
+              AND (CAST(:layer AS text) IS NULL OR l.slug = :layer)
+        )
+        SELECT coalesce(json_agg(json_build_object('report', feature, 'distance_m', round(distance_m::numeric, 1))
+                                 ORDER BY distance_m), '[]'::json)
+        FROM (SELECT * FROM near WHERE distance_m <= :radius ORDER BY distance_m LIMIT 20) n
+    """  # noqa: S608 - fixed SQL, values bound
+    items = session.execute(text(sql), params).scalar_one()
+    return {"radius_m": radius_m, "reports": items}
+
+
+def public_report(session: Session, *, public_id: str) -> dict[str, Any]:
+    """One report as anyone may see it: photos, status, office and why, timeline, supporters."""
+    sql = f"""
+        SELECT {FEATURE_SQL} AS feature, r.description, r.location_source, r.resolved_at,
+               d.name_ko AS district_ko, d.name_en AS district_en, c.response_hours,
+               (SELECT coalesce(json_agg(json_build_object(
+                    'kind', p.kind, 'url', :media || p.display_key, 'thumbnail', :media || p.thumb_key,
+                    'width', p.width, 'height', p.height) ORDER BY p.kind DESC, p.position), '[]'::json)
+                FROM photos p WHERE p.report_id = r.id) AS photos,
+               (SELECT coalesce(json_agg(json_build_object(
+                    'kind', e.kind, 'from', e.from_status, 'to', e.to_status, 'note', e.public_note,
+                    'at', e.created_at) ORDER BY e.created_at, e.id), '[]'::json)
+                FROM report_events e WHERE e.report_id = r.id) AS timeline,
+               rd.reason_code, rd.reason_params, rd.rule, rd.manual
+        {FROM_SQL}
+        LEFT JOIN LATERAL (SELECT reason_code, reason_params, rule, manual FROM routing_decisions
+                           WHERE report_id = r.id ORDER BY id DESC LIMIT 1) rd ON true
+        WHERE r.public_id = :pid
+    """  # noqa: S608 - fixed SQL, values bound
+    row = session.execute(text(sql), {"pid": public_id, "media": MEDIA}).mappings().first()
+    if row is None:
+        raise ReportNotFound(f"there is no report {public_id!r}", id=public_id)
+    feature = row["feature"]
+    props = feature["properties"]
+    props |= {
+        "description": row["description"],
+        "location_source": row["location_source"],
+        "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+        "district_name": {"ko": row["district_ko"], "en": row["district_en"]} if row["district_ko"] else None,
+        "response_hours": row["response_hours"],
+        "photos": row["photos"],
+        "timeline": row["timeline"],
+        "routing": {
+            "rule": row["rule"],
+            "manual": row["manual"],
+            "reason": {
+                loc: routing.render_reason(row["reason_code"], row["reason_params"], loc) for loc in ("ko", "en")
+            }
+            if row["reason_code"]
+            else None,
+        },
+    }
+    return feature

@@ -1,0 +1,199 @@
+"""HTTP for reports: submit (multipart or JSON), public GeoJSON and detail, nearby, "me too"."""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from mapapp.core.db import transaction
+from mapapp.core.deps import SessionDep
+from mapapp.core.errors import InvalidInput
+from mapapp.core.settings import get_settings
+from mapapp.photos import PhotoTooLarge, UnsupportedMediaType
+from mapapp.reports import queries, service
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])
+
+GEOJSON = "application/geo+json"
+REPORT_FIELDS = ("layer", "category", "lat", "lon", "description", "email", "phone", "locale")
+
+SUBMIT_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["layer", "category"],
+                    "properties": {
+                        "layer": {"type": "string", "example": "facilities"},
+                        "category": {"type": "string", "example": "streetlight-out"},
+                        "lat": {"type": "number", "example": 37.5663, "description": "optional when a photo has GPS"},
+                        "lon": {"type": "number", "example": 126.9016},
+                        "description": {"type": "string", "maxLength": 4000},
+                        "email": {"type": "string", "description": "private: never shown publicly"},
+                        "phone": {"type": "string", "description": "private: never shown publicly"},
+                        "locale": {"type": "string", "enum": ["ko", "en"]},
+                        "photos": {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": 5},
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {"type": "object", "required": ["layer", "category", "lat", "lon"]},
+                "example": {
+                    "layer": "facilities",
+                    "category": "streetlight-out",
+                    "lat": 37.5663,
+                    "lon": 126.9016,
+                    "description": "가로등이 꺼져 있어요",
+                    "locale": "ko",
+                },
+            },
+        },
+    },
+    "responses": {
+        "201": {"description": "Accepted, routed (or sent to triage), with the tracking URL"},
+        "409": {"description": "layer_inactive, idempotency_key_reused"},
+        "413": {"description": "photo_too_large"},
+        "415": {"description": "unsupported_media_type"},
+        "422": {
+            "description": "missing_field, unknown_layer, unknown_category, category_not_in_layer, "
+            "invalid_coordinates, outside_service_area, location_required, description_too_long, "
+            "too_many_photos, invalid_photo, invalid_contact"
+        },
+    },
+}
+
+
+def _submit(draft: service.ReportDraft, files: list[bytes], key: str | None) -> service.SubmittedReport:
+    # The transaction commits here, before the answer is sent: a 201 means the report is stored.
+    with transaction() as session:
+        return service.submit_report(session, draft=draft, photo_files=files, idempotency_key=key)
+
+
+async def _read_draft(request: Request) -> tuple[service.ReportDraft, list[bytes]]:
+    settings = get_settings()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > settings.photos_max_total_bytes + 1024 * 1024:
+        raise PhotoTooLarge(f"the request is larger than {settings.photos_max_total_bytes // (1024 * 1024)} MB")
+    if ctype == "application/json":
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("the body is not valid JSON", code="invalid_json") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("the body must be a JSON object")
+        return service.ReportDraft(**{k: body.get(k) for k in REPORT_FIELDS}, channel="api"), []
+    if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form(max_files=settings.photos_max_count + 1, max_fields=50)
+        files: list[bytes] = []
+        for upload in form.getlist("photos"):
+            if isinstance(upload, UploadFile):
+                if upload.size is not None and upload.size > settings.photo_max_bytes:
+                    raise PhotoTooLarge(f"a photo may be at most {settings.photo_max_bytes // (1024 * 1024)} MB")
+                data = await upload.read()
+                if data:  # an empty file input sends an empty part
+                    files.append(data)
+        values = {k: form.get(k) for k in REPORT_FIELDS}
+        values = {k: (v if isinstance(v, str) else None) for k, v in values.items()}
+        return service.ReportDraft(**values, channel="web"), files
+    raise UnsupportedMediaType("send the report as application/json or multipart/form-data")
+
+
+@router.post("", status_code=201, summary="Submit a report", openapi_extra=SUBMIT_DOC)
+async def submit(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(description="Makes retries safe")] = None,
+) -> JSONResponse:
+    """Submit a report with up to five photos (multipart) or without photos (JSON).
+
+    The point is the pin (`lat`/`lon`), or the first photo's GPS. The report is routed to the
+    responsible office, or to triage, in the same transaction. Retrying with the same
+    `Idempotency-Key` and body returns the same report.
+    """
+    draft, files = await _read_draft(request)
+    result = await run_in_threadpool(_submit, draft, files, idempotency_key)
+    headers = {"Location": f"/api/reports/{result.public_id}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.to_public(), status_code=201, headers=headers)
+
+
+@router.get(
+    "",
+    summary="Reports as GeoJSON",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}, "description": "An RFC 7946 FeatureCollection"}},
+)
+def list_reports(
+    request: Request,
+    session: SessionDep,
+    bbox: Annotated[
+        str | None, Query(description="west,south,east,north (WGS84)", examples=["126.9,37.5,127.1,37.6"])
+    ] = None,
+    layer: str | None = None,
+    category: str | None = None,
+    status: Annotated[
+        list[str] | None, Query(description="status or group (open, in_progress, resolved, closed)")
+    ] = None,
+    since: Annotated[datetime | None, Query(description="only reports changed since (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = queries.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="from the previous page's 'next' link")] = None,
+) -> Response:
+    """Public reports, newest first, built in SQL; follow `links[rel=next]` for the next page."""
+    next_url = str(request.url.remove_query_params("cursor"))
+    body = queries.reports_feature_collection(
+        session,
+        bbox=queries.parse_bbox(bbox),
+        layer=layer,
+        category=category,
+        statuses=status,
+        since=since,
+        limit=limit,
+        cursor=cursor,
+        next_url=next_url,
+    )
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get("/nearby", summary="Open reports near a point")
+def nearby(
+    session: SessionDep,
+    lat: float,
+    lon: float,
+    category: str | None = None,
+    layer: str | None = None,
+    radius: Annotated[float | None, Query(description="metres; default per category")] = None,
+) -> dict[str, Any]:
+    """Open reports of the category (or layer) within the radius, nearest first, with thumbnails."""
+    return queries.nearby_reports(session, lat=lat, lon=lon, category=category, layer=layer, radius_m=radius)
+
+
+@router.get("/{public_id}", summary="One report")
+def get_report(session: SessionDep, public_id: str) -> dict[str, Any]:
+    """The public report: photos, status, office and the routing reason, timeline, supporters."""
+    return queries.public_report(session, public_id=public_id)
+
+
+def _support(public_id: str, supporter: str) -> tuple[int, bool]:
+    with transaction() as session:
+        return service.support_report(session, public_id=public_id, supporter=supporter)
+
+
+@router.post("/{public_id}/support", summary='"Me too"')
+async def support(public_id: str, request: Request) -> dict[str, Any]:
+    """Add a "me too" from this browser (`{"supporter": "<token>"}`); repeating it changes nothing."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise InvalidInput("the body is not valid JSON") from None
+    supporter = body.get("supporter") if isinstance(body, dict) else None
+    if not isinstance(supporter, str):
+        raise InvalidInput('give the supporter token: {"supporter": "..."}', field="supporter")
+    count, added = await run_in_threadpool(_support, public_id, supporter)
+    return {"id": public_id, "supporters": count, "added": added}
