@@ -11,11 +11,11 @@ from tests.factories import make_photo
 MAPO = {"lat": 37.5663, "lon": 126.9016}  # inside the demo's Mapo-gu
 
 
-def count(demo_db, sql="SELECT count(*) FROM reports"):
+def count(demo_db, sql="SELECT count(*) FROM reports", **params):
     engine = create_engine(demo_db)
     try:
         with engine.connect() as conn:
-            return conn.execute(text(sql)).scalar_one()
+            return conn.execute(text(sql), params).scalar_one()
     finally:
         engine.dispose()
 
@@ -71,11 +71,12 @@ def test_a_real_phone_photo_far_from_the_pin_is_kept_and_flagged_privately(clien
     assert response.status_code == 201, response.text
     public_id = response.json()["id"]
     assert response.json()["location_source"] == "pin"
-    flag = count(demo_db, f"SELECT location_flag FROM reports WHERE public_id = '{public_id}'")
+    flag = count(demo_db, "SELECT location_flag FROM reports WHERE public_id = :p", p=public_id)
     assert flag.startswith("photo GPS is") and "from the pin" in flag
     gps = count(
         demo_db,
-        f"SELECT p.gps_lat FROM photos p JOIN reports r ON r.id = p.report_id WHERE r.public_id = '{public_id}'",
+        "SELECT p.gps_lat FROM photos p JOIN reports r ON r.id = p.report_id WHERE r.public_id = :p",
+        p=public_id,
     )
     assert gps == pytest.approx(43.4674, abs=1e-3)
     assert "flag" not in response.text and "43.46" not in client.get(f"/api/reports/{public_id}").text
