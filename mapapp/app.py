@@ -11,6 +11,7 @@ from mapapp.core.db import get_engine
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
 from mapapp.layers.router import router as layers_router
+from mapapp.open311.router import router as open311_router
 from mapapp.reports.router import router as reports_router
 
 
@@ -38,6 +39,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.include_router(layers_router)
     app.include_router(reports_router)
+    app.include_router(open311_router)
     media = get_settings().media_dir
     media.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=media), name="media")

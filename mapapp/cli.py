@@ -29,6 +29,10 @@ jurisdictions_app = typer.Typer(help="Create and list jurisdictions.", no_args_i
 offices_app = typer.Typer(help="City and district offices that reports are routed to.", no_args_is_help=True)
 layers_app = typer.Typer(help="Map layers and categories, defined as data in layers/*.yaml.", no_args_is_help=True)
 reports_app = typer.Typer(help="Bulk operations on stored reports.", no_args_is_help=True)
+apikeys_app = typer.Typer(
+    help="API keys for Open311 clients and other software that posts reports.", no_args_is_help=True
+)
+photos_app = typer.Typer(help="Stored photo files.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: a made-up city with districts, offices and reports.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
@@ -37,6 +41,8 @@ for sub, name in (
     (offices_app, "offices"),
     (layers_app, "layers"),
     (reports_app, "reports"),
+    (apikeys_app, "apikeys"),
+    (photos_app, "photos"),
     (demo_app, "demo"),
 ):
     app.add_typer(sub, name=name)
@@ -348,6 +354,28 @@ def reports_reroute() -> None:
         f"{summary.relocated:,} changed district, "
         f"{summary.moved:,} open reports moved office ({summary.triage:,} to triage)"
     )
+
+
+@apikeys_app.command("create")
+def apikeys_create(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. 'district portal'")]) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    from mapapp.open311 import service as open311
+
+    with _command(), transaction() as session:
+        key = open311.create_api_key(session, name=name)
+    console.print(f"API key for {name}: {key}")
+
+
+@photos_app.command("cleanup")
+def photos_cleanup(
+    older_than_minutes: Annotated[int, typer.Option(help="Only files at least this old")] = 60,
+) -> None:
+    """Delete stored image files that no photo row refers to (left by failed submissions)."""
+    from mapapp.photos import cleanup
+
+    with _command(), transaction() as session:
+        removed = cleanup.remove_unreferenced(session, older_than_seconds=older_than_minutes * 60)
+    console.print(f"removed {removed} unreferenced files")
 
 
 # --- demo -----------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer
 from mapapp.offices.models import Office
+from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
 from mapapp.reports.models import IdempotencyKey, Report, ReportEvent, RoutingDecisionRecord, Supporter
 from mapapp.routing.models import RerouteRun
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Category",
     "IdempotencyKey",

@@ -200,3 +200,29 @@ def client(demo_db: str) -> Iterator["TestClient"]:
 
     with TestClient(create_app()) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_db: str) -> Iterator[str]:
+    """The real application on a free loopback port, for clients that speak HTTP themselves."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from mapapp.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the test server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     description_max_chars: int = Field(default=4000, ge=1)
     nearby_max_radius_m: int = Field(default=500, ge=10)
     public_base_url: str = "http://127.0.0.1:8000"
+    open311_jurisdiction_id: str = "mapapp.local"
 
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"

@@ -16,7 +16,7 @@ class PhotoStorage(Protocol):
     def delete(self, key: str) -> None:
         """Remove `key` if present."""
 
-    def keys(self) -> list[str]:
+    def stored_keys(self) -> list[str]:
         """Every stored key (for the cleanup of unreferenced files)."""
 
     def url(self, key: str) -> str:
@@ -48,7 +48,7 @@ class LocalPhotoStorage:
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
 
-    def keys(self) -> list[str]:
+    def stored_keys(self) -> list[str]:
         if not self.root.exists():
             return []
         return [str(p.relative_to(self.root)) for p in self.root.rglob("*.jpg") if not p.name.startswith(".tmp-")]

@@ -74,6 +74,8 @@ class Report(Base):
     routing_rule: Mapped[str] = mapped_column(Text, default="")
     routing_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
+    # A link to media elsewhere that an Open311 client sent (never fetched by us).
+    media_url: Mapped[str | None] = mapped_column(Text)
     # Set when the photo's GPS disagrees with the pin: staff should look (private).
     location_flag: Mapped[str | None] = mapped_column(Text)
     # Private: never in a public response.

@@ -241,3 +241,48 @@ def public_report(session: Session, *, public_id: str) -> dict[str, Any]:
         },
     }
     return feature
+
+
+def report_summaries(
+    session: Session,
+    *,
+    public_ids: list[str] | None = None,
+    categories: list[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    open_only: bool | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    """Flat public summaries of reports (for Open311 and exports), newest first."""
+    where, params = ["true"], {"limit": limit, "media": MEDIA, "open": list(OPEN_STATUSES)}
+    if public_ids is not None:
+        where.append("r.public_id = ANY(:ids)")
+        params["ids"] = public_ids
+    if categories:
+        where.append("c.slug = ANY(:categories)")
+        params["categories"] = categories
+    if start is not None:
+        where.append("r.created_at >= :start")
+        params["start"] = start
+    if end is not None:
+        where.append("r.created_at <= :end")
+        params["end"] = end
+    if open_only is not None:
+        where.append("(r.status = ANY(:open)) = :want_open")
+        params["want_open"] = open_only
+    sql = f"""
+        SELECT r.public_id, c.slug AS category, c.name_ko AS category_ko, c.name_en AS category_en,
+               r.status, r.close_reason, r.description, o.name_ko AS office_ko, o.name_en AS office_en,
+               r.created_at, r.updated_at, r.created_at + make_interval(hours => c.response_hours) AS expected_at,
+               ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon, d.name_ko AS district_ko, d.name_en AS district_en,
+               r.media_url,
+               (SELECT :media || p.display_key FROM photos p WHERE p.report_id = r.id AND p.kind = 'before'
+                ORDER BY p.position LIMIT 1) AS photo,
+               (SELECT e.public_note FROM report_events e WHERE e.report_id = r.id AND e.public_note <> ''
+                ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_note
+        {FROM_SQL}
+        WHERE {" AND ".join(where)}
+        ORDER BY r.created_at DESC, r.id DESC
+        LIMIT :limit
+    """  # noqa: S608 - fixed SQL, values bound
+    return [dict(row) for row in session.execute(text(sql), params).mappings()]

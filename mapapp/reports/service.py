@@ -100,6 +100,8 @@ class ReportDraft:
     phone: Any = None
     locale: Any = "ko"
     channel: str = "web"
+    address: Any = None  # free text; used only when there is neither a pin nor photo GPS
+    media_url: Any = None  # a link to media elsewhere (Open311); stored, never fetched
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,8 @@ class _Checked:
     email: str | None
     phone: str | None
     locale: str
+    address: str | None
+    media_url: str | None
 
 
 def _number(value: Any, name: str) -> float | None:
@@ -190,7 +194,13 @@ def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Che
     if phone is not None and (not isinstance(phone, str) or not PHONE.match(phone)):
         raise InvalidContact("the phone number is not valid", field="phone")
     locale = draft.locale if draft.locale in LOCALES else "ko"
-    return _Checked(draft.layer.strip(), draft.category.strip(), pin, description, email, phone, locale)
+    address = draft.address.strip()[:500] if isinstance(draft.address, str) and draft.address.strip() else None
+    media_url = draft.media_url.strip() if isinstance(draft.media_url, str) and draft.media_url.strip() else None
+    if media_url is not None and (len(media_url) > 2000 or not re.match(r"^https?://[^\s<>\"]+$", media_url)):
+        raise InvalidInput("media_url must be an http(s) URL of at most 2000 characters", field="media_url")
+    return _Checked(
+        draft.layer.strip(), draft.category.strip(), pin, description, email, phone, locale, address, media_url
+    )
 
 
 def check_layer_and_category(session: Session, checked: _Checked) -> tuple[Layer, Category]:
@@ -214,7 +224,8 @@ def check_layer_and_category(session: Session, checked: _Checked) -> tuple[Layer
 
 def request_fingerprint(draft: ReportDraft, photo_files: list[bytes]) -> str:
     """What makes two submissions 'the same body' for an idempotency key."""
-    body = {k: getattr(draft, k) for k in ("layer", "category", "lat", "lon", "description", "email", "phone")}
+    fields = ("layer", "category", "lat", "lon", "description", "email", "phone", "address", "media_url")
+    body = {k: getattr(draft, k) for k in fields}
     body = {k: (str(v) if v is not None else None) for k, v in body.items()}
     body["photos"] = [hashlib.sha256(p).hexdigest() for p in photo_files]
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -243,10 +254,29 @@ def claim_idempotency_key(session: Session, key: str, fingerprint: str) -> int |
     return existing.report_id
 
 
+def locate_address(session: Session, address: str) -> tuple[float, float] | None:
+    """A point inside the district an address names (e.g. '마포구 ...' or 'Mapo-gu'), if it names one."""
+    row = session.execute(
+        text(
+            """
+            SELECT ST_X(p), ST_Y(p) FROM (
+                SELECT ST_PointOnSurface(geom) AS p, length(name_ko) AS n FROM jurisdictions
+                WHERE level = 'district' AND retired_at IS NULL
+                  AND (position(name_ko IN :a) > 0 OR position(lower(name_en) IN lower(:a)) > 0)
+                ORDER BY length(name_ko) DESC LIMIT 1) d
+            """
+        ),
+        {"a": address},
+    ).first()
+    return (float(row[0]), float(row[1])) if row else None
+
+
 def choose_location(
-    pin: tuple[float, float] | None, processed: list[photo_pipeline.ProcessedPhoto]
+    pin: tuple[float, float] | None,
+    processed: list[photo_pipeline.ProcessedPhoto],
+    address_point: tuple[float, float] | None = None,
 ) -> tuple[float, float, str, str | None]:
-    """Step 5: the pin wins over photo GPS; a photo far from the pin is flagged for staff."""
+    """Step 5: the pin wins over photo GPS, which wins over an address; doubts are flagged for staff."""
     gps = next((p.gps for p in processed if p.gps is not None), None)
     if pin is not None:
         flag = None
@@ -257,6 +287,8 @@ def choose_location(
         return pin[0], pin[1], "pin", flag
     if gps is not None:
         return gps.lon, gps.lat, "photo", None
+    if address_point is not None:
+        return address_point[0], address_point[1], "address", "placed in the district the address names; check it"
     notes = [p.gps_note for p in processed if p.gps_note]
     hint = f" (photo: {notes[0]})" if notes else ""
     raise LocationRequired(f"put a pin on the map or give coordinates; the photos carry no usable GPS{hint}")
@@ -278,7 +310,10 @@ def submit_report(
         if earlier is not None:
             return _replay(session, earlier)
     processed = [photo_pipeline.process_photo(data) for data in photo_files]
-    lon, lat, source, flag = choose_location(checked.pin, processed)
+    address_point = None
+    if checked.pin is None and checked.address and not any(p.gps for p in processed):
+        address_point = locate_address(session, checked.address)
+    lon, lat, source, flag = choose_location(checked.pin, processed, address_point)
     decision = routing.route(session, lon=lon, lat=lat, category=category.slug)
     storage = photo_pipeline.get_storage()
     for p in processed:
@@ -327,6 +362,7 @@ def _save(
         reporter_email=checked.email,
         reporter_phone=checked.phone,
         location_flag=flag,
+        media_url=checked.media_url,
         routed_at=func.now(),
     )
     session.add(report)
