@@ -7,6 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from mapapp import __version__
+from mapapp import models as _models  # noqa: F401  (every table known before the first query)
 from mapapp.core.db import get_engine
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings

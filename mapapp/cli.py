@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mapapp import models as _models  # noqa: F401  (every table known before the first query)
 from mapapp.core.db import transaction
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings

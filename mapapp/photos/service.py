@@ -86,14 +86,8 @@ class ProcessedPhoto:
     gps: GpsFix | None
     gps_note: str | None  # why GPS present in the file was not used, for staff
     taken_at: datetime | None  # camera-local time, as the camera wrote it
-
-    @property
-    def display_key(self) -> str:
-        return _key(self.display)
-
-    @property
-    def thumbnail_key(self) -> str:
-        return _key(self.thumbnail)
+    display_key: str  # content-addressed names of the two images
+    thumbnail_key: str
 
 
 def _key(data: bytes) -> str:
@@ -244,4 +238,6 @@ def process_photo(data: bytes, limits: PhotoLimits | None = None) -> ProcessedPh
         gps=gps,
         gps_note=gps_note,
         taken_at=taken_at,
+        display_key=_key(display),
+        thumbnail_key=_key(thumbnail),
     )

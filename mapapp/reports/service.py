@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyproj import Geod
-from sqlalchemy import func, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -22,9 +22,8 @@ from mapapp import photos as photo_pipeline
 from mapapp import routing
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
-from mapapp.layers.models import Category, Layer
 from mapapp.photos.models import Photo
-from mapapp.reports.models import OPEN_STATUSES, IdempotencyKey, Report, ReportEvent, RoutingDecisionRecord, Supporter
+from mapapp.reports.models import OPEN_STATUSES, IdempotencyKey, Report, Supporter
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone and to type.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -203,23 +202,39 @@ def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Che
     )
 
 
-def check_layer_and_category(session: Session, checked: _Checked) -> tuple[Layer, Category]:
-    """Step 2: the layer exists and is open for reports, and the category belongs to it."""
-    layer = session.scalar(select(Layer).where(Layer.slug == checked.layer_slug))
-    if layer is None:
+@dataclass(frozen=True)
+class _Target:
+    layer_id: int
+    layer_slug: str
+    category_id: int
+    category_slug: str
+
+
+def check_layer_and_category(session: Session, checked: _Checked) -> _Target:
+    """Step 2: the layer exists and is open for reports, and the category belongs to it (one query)."""
+    row = session.execute(
+        text(
+            """
+            SELECT l.id AS layer_id, l.state, c.id AS category_id, c.layer_id AS category_layer
+            FROM (SELECT 1) one
+            LEFT JOIN layers l ON l.slug = :layer
+            LEFT JOIN categories c ON c.slug = :category AND NOT c.retired
+            """
+        ),
+        {"layer": checked.layer_slug, "category": checked.category_slug},
+    ).one()
+    if row.layer_id is None:
         raise UnknownLayer(f"there is no layer {checked.layer_slug!r}", field="layer")
-    category = session.scalar(
-        select(Category).where(Category.slug == checked.category_slug, Category.retired.is_(False))
-    )
-    if category is None:
+    if row.category_id is None:
         raise UnknownCategory(f"there is no category {checked.category_slug!r}", field="category")
-    if category.layer_id != layer.id:
+    if row.category_layer != row.layer_id:
         raise CategoryNotInLayer(
-            f"the category {category.slug!r} is not part of the layer {layer.slug!r}", field="category"
+            f"the category {checked.category_slug!r} is not part of the layer {checked.layer_slug!r}",
+            field="category",
         )
-    if layer.state != "active":
-        raise LayerInactive(f"the layer {layer.slug!r} is not taking reports now ({layer.state})", field="layer")
-    return layer, category
+    if row.state != "active":
+        raise LayerInactive(f"the layer {checked.layer_slug!r} is not taking reports now ({row.state})", field="layer")
+    return _Target(row.layer_id, checked.layer_slug, row.category_id, checked.category_slug)
 
 
 def request_fingerprint(draft: ReportDraft, photo_files: list[bytes]) -> str:
@@ -304,7 +319,7 @@ def submit_report(
     """Accept one citizen report: validate, store photos, route and save, in the caller's transaction."""
     photo_files = photo_files or []
     checked = check_fields(draft, len(photo_files), sum(len(p) for p in photo_files))
-    layer, category = check_layer_and_category(session, checked)
+    target = check_layer_and_category(session, checked)
     if idempotency_key:
         earlier = claim_idempotency_key(session, idempotency_key, request_fingerprint(draft, photo_files))
         if earlier is not None:
@@ -314,24 +329,65 @@ def submit_report(
     if checked.pin is None and checked.address and not any(p.gps for p in processed):
         address_point = locate_address(session, checked.address)
     lon, lat, source, flag = choose_location(checked.pin, processed, address_point)
-    decision = routing.route(session, lon=lon, lat=lat, category=category.slug)
+    decision = routing.route(session, lon=lon, lat=lat, category=target.category_slug)
     storage = photo_pipeline.get_storage()
     for p in processed:
         storage.put(p.display_key, p.display)
         storage.put(p.thumbnail_key, p.thumbnail)
-    report = _save(session, checked, layer, category, decision, lon, lat, source, flag, processed, draft.channel)
+    report_id, public_id, status = _save(
+        session, checked, target, decision, lon, lat, source, flag, processed, draft.channel
+    )
     if idempotency_key:
         session.execute(
-            text("UPDATE idempotency_keys SET report_id = :r WHERE key = :k"), {"r": report.id, "k": idempotency_key}
+            text("UPDATE idempotency_keys SET report_id = :r WHERE key = :k"), {"r": report_id, "k": idempotency_key}
         )
-    return _submitted(report, decision.office, decision, len(processed))
+    office = decision.office
+    return SubmittedReport(
+        public_id=public_id,
+        status=status,
+        office_slug=office.slug if office else None,
+        office_name={"ko": office.name_ko, "en": office.name_en} if office else None,
+        routing_rule=decision.rule,
+        routing_reason={"ko": decision.reason("ko"), "en": decision.reason("en")},
+        location_source=source,
+        photos=len(processed),
+    )
+
+
+# The report, its routing decision and its first two timeline events: one statement, one round trip.
+SAVE_SQL = text(
+    """
+    WITH r AS (
+        INSERT INTO reports (public_id, layer_id, category_id, geom, description, status, channel, locale,
+                             location_source, office_id, city_id, district_id, routing_rule, routing_manual,
+                             support_count, reporter_email, reporter_phone, location_flag, media_url, routed_at)
+        VALUES (:public_id, :layer_id, :category_id, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :description,
+                :status, :channel, :locale, :source, :office_id, :city_id, :district_id, :rule, false, 0,
+                :email, :phone, :flag, :media_url, now())
+        RETURNING id
+    ),
+    decision AS (
+        INSERT INTO routing_decisions (report_id, office_id, city_id, district_id, method, rule, reason_code,
+                                       reason_params, manual, decided_by)
+        SELECT id, :office_id, :city_id, :district_id, :method, :rule, :reason_code, CAST(:params AS jsonb),
+               false, 'system'
+        FROM r
+    ),
+    events AS (
+        INSERT INTO report_events (report_id, kind, from_status, to_status, actor, public_note, private_note)
+        SELECT id, 'submitted', NULL, 'submitted', 'citizen', '', coalesce(:flag, '') FROM r
+        UNION ALL
+        SELECT id, 'routed', 'submitted', :status, 'system', '', '' FROM r
+    )
+    SELECT id FROM r
+    """
+)
 
 
 def _save(
     session: Session,
     checked: _Checked,
-    layer: Layer,
-    category: Category,
+    target: _Target,
     decision: routing.RoutingDecision,
     lon: float,
     lat: float,
@@ -339,104 +395,62 @@ def _save(
     flag: str | None,
     processed: list[photo_pipeline.ProcessedPhoto],
     channel: str,
-) -> Report:
-    """Step 7: the report, its photos, its routing decision and its first events, in one flush."""
+) -> tuple[int, str, str]:
+    """Step 7: the report, its routing decision, its first events, then its photos."""
     district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
     status = "triage" if decision.triage else "routed"
-    report = Report(
-        public_id=new_public_id(),
-        layer_id=layer.id,
-        category_id=category.id,
-        geom=f"SRID=4326;POINT({lon!r} {lat!r})",
-        description=checked.description,
-        status=status,
-        channel=channel,
-        locale=checked.locale,
-        location_source=source,
-        office_id=decision.office.id if decision.office else None,
-        city_id=city.id if city else None,
-        district_id=district.id if district else None,
-        routing_rule=decision.rule,
-        routing_manual=False,
-        support_count=0,
-        reporter_email=checked.email,
-        reporter_phone=checked.phone,
-        location_flag=flag,
-        media_url=checked.media_url,
-        routed_at=func.now(),
-    )
-    session.add(report)
-    session.flush()
-    session.add_all(
-        Photo(
-            report_id=report.id,
-            position=i,
-            kind="before",
-            display_key=p.display_key,
-            thumb_key=p.thumbnail_key,
-            width=p.width,
-            height=p.height,
-            media_type=p.media_type,
-            original_bytes=p.original_bytes,
-            original_sha256=p.original_sha256,
-            gps_lat=p.gps.lat if p.gps else None,
-            gps_lon=p.gps.lon if p.gps else None,
-            gps_alt=p.gps.alt if p.gps else None,
-            gps_note=p.gps_note,
-            taken_at=p.taken_at,
+    public_id = new_public_id()
+    report_id = session.execute(
+        SAVE_SQL,
+        {
+            "public_id": public_id,
+            "layer_id": target.layer_id,
+            "category_id": target.category_id,
+            "lon": lon,
+            "lat": lat,
+            "description": checked.description,
+            "status": status,
+            "channel": channel,
+            "locale": checked.locale,
+            "source": source,
+            "office_id": decision.office.id if decision.office else None,
+            "city_id": city.id if city else None,
+            "district_id": district.id if district else None,
+            "rule": decision.rule,
+            "email": checked.email,
+            "phone": checked.phone,
+            "flag": flag,
+            "media_url": checked.media_url,
+            "method": decision.method,
+            "reason_code": decision.reason_code,
+            "params": json.dumps(decision.reason_params, ensure_ascii=False),
+        },
+    ).scalar_one()
+    if processed:
+        session.execute(
+            insert(Photo),
+            [
+                {
+                    "report_id": report_id,
+                    "position": i,
+                    "kind": "before",
+                    "display_key": p.display_key,
+                    "thumb_key": p.thumbnail_key,
+                    "width": p.width,
+                    "height": p.height,
+                    "media_type": p.media_type,
+                    "original_bytes": p.original_bytes,
+                    "original_sha256": p.original_sha256,
+                    "gps_lat": p.gps.lat if p.gps else None,
+                    "gps_lon": p.gps.lon if p.gps else None,
+                    "gps_alt": p.gps.alt if p.gps else None,
+                    "gps_note": p.gps_note,
+                    "taken_at": p.taken_at,
+                }
+                for i, p in enumerate(processed)
+            ],
         )
-        for i, p in enumerate(processed)
-    )
-    session.add(
-        RoutingDecisionRecord(
-            report_id=report.id,
-            office_id=report.office_id,
-            city_id=report.city_id,
-            district_id=report.district_id,
-            method=decision.method,
-            rule=decision.rule,
-            reason_code=decision.reason_code,
-            reason_params=decision.reason_params,
-            manual=False,
-            decided_by="system",
-        )
-    )
-    session.add_all(
-        [
-            ReportEvent(
-                report_id=report.id,
-                kind="submitted",
-                to_status="submitted",
-                actor="citizen",
-                public_note="",
-                private_note=flag or "",
-            ),
-            ReportEvent(
-                report_id=report.id,
-                kind="routed",
-                from_status="submitted",
-                to_status=status,
-                actor="system",
-                public_note="",
-                private_note="",
-            ),
-        ]
-    )
-    session.flush()
-    return report
-
-
-def _submitted(report: Report, office: routing.OfficeRef | None, decision: Any, photo_count: int) -> SubmittedReport:
-    return SubmittedReport(
-        public_id=report.public_id,
-        status=report.status,
-        office_slug=office.slug if office else None,
-        office_name={"ko": office.name_ko, "en": office.name_en} if office else None,
-        routing_rule=report.routing_rule,
-        routing_reason={"ko": decision.reason("ko"), "en": decision.reason("en")},
-        location_source=report.location_source,
-        photos=photo_count,
-    )
+    return report_id, public_id, status
 
 
 def _replay(session: Session, report_id: int) -> SubmittedReport:

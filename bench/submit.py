@@ -1,0 +1,152 @@
+"""Report submission benchmark: POST /api/reports (JSON, no photo) against pgbench doing the routed INSERT.
+
+    .venv/bin/python -m bench.submit [--seconds 15] [--connections 16]
+
+Needs `wrk` and `pgbench` (Debian: apt-get install wrk postgresql-contrib). Makes and drops its own
+database with the demo city. The server runs as `mapapp serve --workers 2`; wrk and the server share
+the machine, as pgbench and PostgreSQL do for the baseline.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bench.common import PROJECT, bench_database
+from mapapp import demo
+from mapapp.core.db import transaction
+from mapapp.layers import service as layers
+
+BOX = (126.88, 37.50, 127.08, 37.60)  # inside the demo city's outline
+
+PGBENCH_SCRIPT = f"""
+\\set lon {BOX[0]} + random(0, 200000) / 1000000.0
+\\set lat {BOX[1]} + random(0, 100000) / 1000000.0
+INSERT INTO reports (public_id, layer_id, category_id, geom, description, status, channel, locale,
+                     location_source, office_id, city_id, district_id, routing_rule, routing_manual, support_count)
+SELECT substr(md5(random()::text), 1, 12), c.layer_id, c.id, x.pt, 'bench', 'routed', 'api', 'ko', 'pin',
+       o.id, j.parent_id, p.jurisdiction_id, '', false, 0
+FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) x
+JOIN categories c ON c.slug = 'streetlight-out'
+JOIN jurisdiction_parts p ON p.level = 'district' AND ST_Intersects(p.geom, x.pt)
+JOIN jurisdictions j ON j.id = p.jurisdiction_id
+LEFT JOIN offices o ON o.jurisdiction_id = p.jurisdiction_id AND o.department = c.department;
+"""  # noqa: S608 - a pgbench script; the only interpolation is the fixed box
+
+WRK_SCRIPT = f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+math.randomseed(os.time())
+request = function()
+  local lon = {BOX[0]} + math.random() * {BOX[2] - BOX[0]:.2f}
+  local lat = {BOX[1]} + math.random() * {BOX[3] - BOX[1]:.2f}
+  local body = string.format('{{"layer":"facilities","category":"streetlight-out","lat":%.6f,"lon":%.6f,' ..
+                             '"description":"bench"}}', lat, lon)
+  return wrk.format(nil, "/api/reports", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pgbench_tps(url: str, seconds: int, clients: int) -> float:
+    u = make_url(url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(PGBENCH_SCRIPT)
+    host = u.query.get("host") or u.host or "127.0.0.1"
+    user = u.username or os.environ.get("USER", "postgres")
+    cmd = [
+        "pgbench",
+        "-n",
+        "-c",
+        str(clients),
+        "-j",
+        "2",
+        "-T",
+        str(seconds),
+        "-f",
+        f.name,
+        "-h",
+        str(host),
+        "-p",
+        str(u.port or 5432),
+        "-U",
+        user,
+        str(u.database),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def wrk_rps(port: int, seconds: int, connections: int) -> tuple[float, str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p50 = re.search(r"50%\s+(\S+)", out)
+    return rps, f"p50 {p50.group(1) if p50 else '?'}, non-2xx {errors.group(1) if errors else 0}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    for tool in ("wrk", "pgbench"):
+        if not shutil.which(tool):
+            raise SystemExit(f"needs {tool} (Debian: apt-get install wrk postgresql-contrib)")
+    with bench_database("mapapp_bench_submit") as url:
+        with transaction() as session:
+            demo.load_demo(session, definitions=layers.load_layer_files(PROJECT / "layers"), reports=100)
+        baseline = pgbench_tps(url, args.seconds, 4)
+        port = free_port()
+        env = dict(
+            os.environ, MAPAPP_DATABASE_URL=url, MAPAPP_ENVIRONMENT="production", MAPAPP_SECRET_KEY="bench-" + "x" * 40
+        )
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "mapapp"), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            wrk_rps(port, 3, args.connections)  # warm up
+            rps, detail = wrk_rps(port, args.seconds, args.connections)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    print(f"pgbench -c4, the same routed INSERT:  {baseline:8.0f} TPS")
+    print(f"POST /api/reports (JSON, no photo):   {rps:8.0f} reports/s  ({rps / baseline:.2f}x pgbench; {detail})")
+
+
+if __name__ == "__main__":
+    main()
