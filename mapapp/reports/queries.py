@@ -15,7 +15,7 @@ from mapapp.core.settings import get_settings
 from mapapp.reports.models import OPEN_STATUSES, STATUSES
 from mapapp.reports.service import ReportNotFound
 
-DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
+DEFAULT_LIMIT, MAX_LIMIT = 1000, 10000
 MEDIA = "/media/"
 
 # The map's four colours: which public group each workflow status belongs to.
@@ -97,8 +97,8 @@ def reports_feature_collection(
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
     next_url: str = "",
-) -> str:
-    """A GeoJSON FeatureCollection (RFC 7946) of public report fields, newest first, as JSON text."""
+) -> bytes:
+    """A GeoJSON FeatureCollection (RFC 7946) of public report fields, newest first, as UTF-8 JSON."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     for status in statuses or []:
@@ -124,36 +124,31 @@ def reports_feature_collection(
     if cursor:
         where.append("r.id < :after")
         params["after"] = _cursor_decode(cursor)
+    # One pass: limit + 1 rows tell whether there is a next page; only `limit` of them are sent.
     sql = f"""
-        WITH page AS (
-            SELECT r.id, {FEATURE_SQL} AS feature
+        SELECT count(*) AS n,
+               min(page.id) FILTER (WHERE page.rn <= :limit - 1) AS last_id,
+               json_build_object(
+                   'type', 'FeatureCollection',
+                   'features', coalesce(json_agg(page.feature ORDER BY page.id DESC)
+                                        FILTER (WHERE page.rn <= :limit - 1), '[]'::json)
+               )::text AS body
+        FROM (
+            SELECT r.id, row_number() OVER (ORDER BY r.id DESC) AS rn, {FEATURE_SQL} AS feature
             {FROM_SQL}
             WHERE {" AND ".join(where)}
             ORDER BY r.id DESC
             LIMIT :limit
-        )
-        SELECT (SELECT count(*) FROM page) AS n,
-               (SELECT min(id) FROM (SELECT id FROM page ORDER BY id DESC LIMIT :limit - 1) k) AS last_id,
-               json_build_object(
-                   'type', 'FeatureCollection',
-                   'features', coalesce((SELECT json_agg(feature ORDER BY id DESC)
-                                         FROM (SELECT id, feature FROM page ORDER BY id DESC LIMIT :limit - 1) f),
-                                        '[]'::json)
-               )::text AS body
+        ) page
     """  # noqa: S608 - the WHERE clauses are fixed strings; every value is a bound parameter
     row = session.execute(text(sql), params).one()
-    body: str = row.body
+    body = row.body.encode()
     if row.n > limit and next_url:
         link = next_url + ("&" if "?" in next_url else "?") + "cursor=" + _cursor_encode(row.last_id)
         # A foreign member in the style of OGC API Features: where the next page is.
-        body = (
-            body[:-1] + ', "links": [{"rel": "next", "type": "application/geo+json", "href": ' + _json_str(link) + "}]}"
-        )
+        links = ', "links": [{"rel": "next", "type": "application/geo+json", "href": ' + json.dumps(link) + "}]}"
+        body = body[:-1] + links.encode()
     return body
-
-
-def _json_str(value: str) -> str:
-    return json.dumps(value)
 
 
 def nearby_reports(
