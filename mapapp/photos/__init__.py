@@ -1,5 +1,6 @@
 """Photos: sniff, limit, read GPS and time, orient, re-encode without metadata, store by content hash."""
 
+from mapapp.photos import cleanup
 from mapapp.photos.service import (
     GpsFix,
     InvalidPhoto,
@@ -20,6 +21,7 @@ __all__ = [
     "PhotoTooLarge",
     "ProcessedPhoto",
     "UnsupportedMediaType",
+    "cleanup",
     "get_storage",
     "process_photo",
 ]
