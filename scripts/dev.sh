@@ -82,6 +82,18 @@ ensure_venv() {
   fi
 }
 
+# Leaflet, marker clustering and Swagger UI come from the npm registry at set-up time and are served
+# from our own origin; nothing is fetched from a CDN at run time.
+ensure_browser_assets() {
+  if ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  local stamp; stamp=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+  if [ "$(cat node_modules/.mapapp-stamp 2>/dev/null)" != "$stamp" ]; then
+    say "installing browser assets (npm ci)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+    echo "$stamp" > node_modules/.mapapp-stamp
+  fi
+}
+
 setup() {
   if [ -z "${MAPAPP_DATABASE_URL:-}" ]; then
     ensure_postgres
@@ -90,6 +102,7 @@ setup() {
     say "using MAPAPP_DATABASE_URL (nothing installed system-wide)"
   fi
   ensure_venv
+  ensure_browser_assets
 }
 
 cmd=${1:-}
@@ -104,6 +117,12 @@ case "$cmd" in
     ;;
   test)
     setup
+    # The browser tests drive Debian's Chromium (Playwright's own browser download is never used),
+    # with a Korean font so that screenshots show Korean text.
+    if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+      if is_root && is_debian; then apt_install chromium fonts-noto-cjk;
+      else say "chromium or fonts-noto-cjk missing: the browser tests will be skipped"; fi
+    fi
     # The suite makes its own throw-away databases on this server; the demo database is never touched.
     exec .venv/bin/python -m pytest "$@"
     ;;

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 os.environ["MAPAPP_ENVIRONMENT"] = "test"
 os.environ.setdefault("MAPAPP_MEDIA_DIR", tempfile.mkdtemp(prefix="mapapp-test-media-"))
+os.environ["MAPAPP_TILE_URL"] = ""  # tests are offline: no base-map tiles, the map must work without them
+os.environ["MAPAPP_MAP_REFRESH_SECONDS"] = "2"
 
 from mapapp.core import db as core_db
 from mapapp.core.settings import get_settings

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
 
     layers_dir: Path = PROJECT_ROOT / "layers"
     media_dir: Path = PROJECT_ROOT / "var" / "media"
+    static_dir: Path = PROJECT_ROOT / "static"
+    # Third-party browser assets (Leaflet, marker clustering, Swagger UI), installed by npm at set-up.
+    vendor_dir: Path = PROJECT_ROOT / "node_modules"
 
     # A point in a sliver between two district polygons goes to the nearest district within this distance.
     gap_tolerance_m: float = Field(default=50.0, ge=0, le=1000)
@@ -47,6 +50,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     open311_jurisdiction_id: str = "mapapp.local"
 
+    # How often open maps and widgets ask which layers are active (disaster layers switch at run time).
+    map_refresh_seconds: int = Field(default=15, ge=1, le=3600)
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"
 

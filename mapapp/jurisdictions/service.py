@@ -409,3 +409,22 @@ def boundaries_summary(session: Session) -> list[dict[str, Any]]:
         )
     )
     return [dict(r._mapping) for r in rows]
+
+
+def districts_geojson(session: Session, *, code: str | None = None) -> str:
+    """District outlines as a GeoJSON FeatureCollection, simplified for the map, built in SQL."""
+    return session.execute(
+        text(
+            """
+            SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+                'type', 'Feature', 'id', j.code,
+                'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(j.geom, 0.0001), 5)::json,
+                'properties', json_build_object('code', j.code, 'name_ko', j.name_ko, 'name_en', j.name_en)
+            ) ORDER BY j.code), '[]'::json))::text
+            FROM jurisdictions j
+            WHERE j.level = 'district' AND j.retired_at IS NULL AND j.geom IS NOT NULL
+              AND (CAST(:code AS text) IS NULL OR j.code = :code)
+            """
+        ),
+        {"code": code},
+    ).scalar_one()

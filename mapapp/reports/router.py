@@ -19,7 +19,7 @@ from mapapp.reports import queries, service
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
 GEOJSON = "application/geo+json"
-REPORT_FIELDS = ("layer", "category", "lat", "lon", "description", "email", "phone", "locale")
+REPORT_FIELDS = ("layer", "category", "lat", "lon", "description", "email", "phone", "locale", "address")
 
 SUBMIT_DOC: dict[str, Any] = {
     "requestBody": {

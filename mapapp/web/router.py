@@ -1,0 +1,141 @@
+"""HTML pages: the map, the report page, the embeddable widget."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from mapapp.core import i18n
+from mapapp.core.deps import SessionDep
+from mapapp.core.settings import get_settings
+from mapapp.reports import queries
+from mapapp.web import pages
+
+router = APIRouter(include_in_schema=False)
+templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
+STATUS_COLORS = {"open": "#dc2626", "in_progress": "#f59e0b", "resolved": "#16a34a", "closed": "#6b7280"}
+EVENT_LABELS = {
+    "submitted": {"ko": "접수", "en": "Received"},
+    "routed": {"ko": "담당 부서 배정", "en": "Sent to the responsible office"},
+    "status_changed": {"ko": "상태 변경", "en": "Status changed"},
+    "note": {"ko": "메모", "en": "Note"},
+}
+
+
+def _locale(request: Request, lang: str | None) -> str:
+    return i18n.choose_locale(lang, request.cookies.get("lang"), request.headers.get("accept-language"))
+
+
+def _html(body: str, locale: str, lang: str | None, *, frame_anyone: bool = False) -> HTMLResponse:
+    response = HTMLResponse(body)
+    if lang in i18n.LOCALES:
+        response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax")
+    # Only the widget may be framed by other sites.
+    response.headers["Content-Security-Policy"] = "frame-ancestors *" if frame_anyone else "frame-ancestors 'self'"
+    if not frame_anyone:
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _panel(locale: str, *, mode: str, embed: bool) -> str:
+    return templates.get_template("panel.html").render(
+        t=i18n.messages(locale), mode=mode, embed=embed, other_locale="en" if locale == "ko" else "ko"
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """The city map: layers, reports by status, and the report form."""
+    locale = _locale(request, lang)
+    body = pages.map_page(
+        locale=locale,
+        config={"refreshSeconds": get_settings().map_refresh_seconds},
+        panel_html=_panel(locale, mode="report", embed=False),
+        title=i18n.messages(locale)["title"],
+    )
+    return _html(body, locale, lang)
+
+
+@router.get("/embed", response_class=HTMLResponse)
+def embed(
+    request: Request,
+    layer: str | None = None,
+    district: str | None = None,
+    mode: Annotated[str, Query(pattern="^(view|report)$")] = "view",
+    lang: str | None = None,
+) -> HTMLResponse:
+    """A compact map of one layer and/or one district, for other sites to frame."""
+    locale = _locale(request, lang)
+    config: dict[str, Any] = {
+        "embed": True,
+        "layer": layer,
+        "district": district,
+        "mode": mode,
+        "refreshSeconds": get_settings().map_refresh_seconds,
+    }
+    body = pages.map_page(
+        locale=locale,
+        config=config,
+        panel_html=_panel(locale, mode=mode, embed=True),
+        title=i18n.messages(locale)["title"],
+    )
+    return _html(body, locale, lang, frame_anyone=True)
+
+
+@router.get("/widget.js")
+def widget_js() -> Response:
+    """The one-line embed: <script src=".../widget.js" data-layer="flood" data-district="11440"></script>."""
+    path = get_settings().static_dir / "js" / "widget.js"
+    return Response(
+        path.read_text(encoding="utf-8"), media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+@router.get("/reports/{public_id}", response_class=HTMLResponse)
+def report_page(request: Request, session: SessionDep, public_id: str, lang: str | None = None) -> HTMLResponse:
+    """One report for anyone: photos, status, office and why, timeline, answer and after photo."""
+    locale = _locale(request, lang)
+    t = i18n.messages(locale)
+    feature = queries.public_report(session, public_id=public_id)
+    p = feature["properties"]
+    lon, lat = feature["geometry"]["coordinates"]
+    timeline = []
+    for e in p["timeline"]:
+        status = e["to"] and t.get("status_" + _group(e["to"]), e["to"])
+        label = EVENT_LABELS.get(e["kind"], {}).get(locale, e["kind"])
+        timeline.append({"at": e["at"], "label": f"{label} ({status})" if status else label, "note": e["note"]})
+    answer = next((e["note"] for e in reversed(p["timeline"]) if e["to"] == "resolved" and e["note"]), None)
+    office = (p["office_name"] or {}).get(locale)
+    settings = get_settings()
+    body = templates.get_template("report.html").render(
+        locale=locale,
+        other_locale="en" if locale == "ko" else "ko",
+        t=t,
+        p=p,
+        category=p["category_name"][locale],
+        status_label=t["status_" + p["status_group"]],
+        office=office,
+        reason=(p["routing"]["reason"] or {}).get(locale),
+        answer=answer,
+        before=[ph for ph in p["photos"] if ph["kind"] == "before"],
+        after=[ph for ph in p["photos"] if ph["kind"] == "after"],
+        timeline=timeline,
+        lat=lat,
+        lon=lon,
+        color=STATUS_COLORS[p["status_group"]],
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+    )
+    return _html(body, locale, lang)
+
+
+def _group(status: str) -> str:
+    if status in ("assigned", "in_progress"):
+        return "in_progress"
+    if status in ("resolved", "closed"):
+        return status
+    return "open"
