@@ -139,7 +139,8 @@ def move_a_border() -> None:
                     SELECT ST_Intersection(s.geom, ST_Buffer(m.geom::geography, 300)::geometry) AS g
                     FROM jurisdictions s, jurisdictions m WHERE s.code = '11410' AND m.code = '11440'
                 )
-                UPDATE jurisdictions j SET updated_at = now(), geom = ST_Multi(ST_CollectionExtract(
+                UPDATE jurisdictions j SET updated_at = now(), routed_geom = coalesce(j.routed_geom, j.geom),
+                    geom = ST_Multi(ST_CollectionExtract(
                     CASE j.code WHEN '11440' THEN ST_Union(j.geom, strip.g) ELSE ST_Difference(j.geom, strip.g) END, 3))
                 FROM strip WHERE j.code IN ('11440', '11410')
                 """

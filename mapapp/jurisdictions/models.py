@@ -26,6 +26,9 @@ class Jurisdiction(Base):
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=True)
+    # The polygon as the last batch re-routing saw it, kept while the polygon has changed since:
+    # only reports in what the district lost need routing again. NULL when unchanged.
+    routed_geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=True)
     # 'derived' geometries are the union of the children, recomputed after each import of them.
     geometry_source: Mapped[str] = mapped_column(String(16), default="imported")
     source: Mapped[str] = mapped_column(Text, default="")

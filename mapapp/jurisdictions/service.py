@@ -259,8 +259,9 @@ def import_boundaries(
         else:
             summary.updated.append(feature.code)
         row.name_ko, row.name_en = feature.name_ko, feature.name_en
-        # updated_at marks a changed polygon: re-routing re-checks only the reports of changed districts.
         if row.geom is None or row.retired_at is not None or not to_shape(row.geom).equals(feature.geom):
+            if row.geom is not None and row.routed_geom is None:
+                row.routed_geom = row.geom  # re-routing looks only at what this district lost
             row.geom = from_shape(feature.geom, srid=4326)
             row.updated_at = func.now()
         row.geometry_source = "imported"
@@ -279,6 +280,8 @@ def import_boundaries(
     if parent is not None:
         retire = retire.where(Jurisdiction.parent_id == parent.id)
     for gone in session.scalars(retire):
+        if gone.routed_geom is None:
+            gone.routed_geom = gone.geom
         gone.retired_at = func.now()
         summary.retired.append(gone.code)
     session.flush()

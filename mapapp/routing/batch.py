@@ -8,21 +8,22 @@ fastest bare join). The second decides and writes only for those candidates.
 from sqlalchemy import text
 
 # Candidates: a containing district other than the stored one (new boundaries, or points on a shared
-# border), a stored district whose polygon changed since the last run and no longer contains the
-# report, reports still waiting for an office, and reports whose office was closed.
+# border), reports in the part of a polygon its district lost since the last run (or all of a retired
+# district), reports still waiting for an office, and reports whose office was closed.
 CANDIDATES_SQL = text(
     """
     CREATE TEMP TABLE reroute_candidates ON COMMIT DROP AS
     SELECT r.id FROM jurisdiction_parts p JOIN reports r ON ST_Intersects(p.geom, r.geom)
     WHERE p.level = 'district' AND r.district_id IS DISTINCT FROM p.jurisdiction_id
     UNION
-    (SELECT r.id FROM jurisdictions j JOIN reports r ON r.district_id = j.id
-     WHERE j.level = 'district' AND (j.retired_at IS NOT NULL OR j.updated_at > :since)
-     EXCEPT  -- still inside: part-driven again, over the changed districts only
-     SELECT r.id FROM jurisdictions j
-     JOIN jurisdiction_parts p ON p.jurisdiction_id = j.id
-     JOIN reports r ON ST_Intersects(p.geom, r.geom) AND r.district_id = j.id
-     WHERE j.level = 'district' AND j.retired_at IS NULL AND j.updated_at > :since)
+    SELECT r.id
+    FROM jurisdictions j
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN j.retired_at IS NOT NULL THEN j.routed_geom
+                    ELSE ST_Difference(j.routed_geom, j.geom) END AS lost
+    ) d
+    JOIN reports r ON r.district_id = j.id AND ST_Intersects(d.lost, r.geom)
+    WHERE j.level = 'district' AND j.routed_geom IS NOT NULL
     UNION
     SELECT r.id FROM reports r WHERE r.status IN ('submitted', 'triage') AND NOT r.routing_manual
     UNION

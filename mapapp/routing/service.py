@@ -283,8 +283,7 @@ def reroute_reports(
     previous = {name: session.scalar(text("SELECT current_setting(:n)"), {"n": name}) for name in _PARALLEL}
     for name, value in _PARALLEL.items():
         session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    since = session.scalar(text("SELECT coalesce(max(started_at), '-infinity') FROM reroute_runs"))
-    session.execute(CANDIDATES_SQL, {"since": since})
+    session.execute(CANDIDATES_SQL)
     for name, value in previous.items():
         session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
     session.execute(text("ANALYZE reroute_candidates"))
@@ -292,6 +291,8 @@ def reroute_reports(
         progress(1, 2)
     row = session.execute(REROUTE_SQL, {"tolerance_m": tolerance}).one()
     session.execute(text("DROP TABLE reroute_candidates"))
+    # Every report has now been routed against the current polygons.
+    session.execute(text("UPDATE jurisdictions SET routed_geom = NULL WHERE routed_geom IS NOT NULL"))
     summary = RerouteSummary(row.checked, row.candidates, row.moved, row.relocated, row.triage)
     session.add(RerouteRun(summary=asdict(summary)))
     session.flush()

@@ -143,3 +143,34 @@ def test_batch_reroute_agrees_with_single_route_and_moves_reports_when_boundarie
         )
     ).scalar_one()
     assert events == 2
+
+
+def test_reports_of_a_retired_district_are_routed_again(two_districts, tmp_path):
+    s = two_districts
+    category_id, layer_id = s.execute(text("SELECT id, layer_id FROM categories WHERE slug = 'streetlight-out'")).one()
+    s.execute(
+        text(
+            "INSERT INTO reports (public_id, layer_id, category_id, geom, description, status, channel, locale, "
+            "location_source, routing_rule, routing_manual, support_count) VALUES ('C1', :l, :c, "
+            "ST_SetSRID(ST_MakePoint(127.025, 37.505), 4326), '', 'submitted', 'api', 'ko', 'pin', '', false, 0)"
+        ),
+        {"l": layer_id, "c": category_id},
+    )
+    assert routing.reroute_reports(s).moved == 1
+    assert s.execute(text("SELECT status FROM reports WHERE public_id = 'C1'")).scalar_one() == "routed"
+    # The file no longer has district C: it is retired and its report, now in no district, goes to triage.
+    without_c = write_geojson(
+        tmp_path / "ab.geojson",
+        [
+            district("99010", "가구", square(127.00, 37.50, 0.01)),
+            district("99020", "나구", square(127.01, 37.50, 0.01)),
+        ],
+    )
+    summary = jurisdictions.import_boundaries(
+        s, path=without_c, level="district", code_field="code", name_field="name", name_en_field="name_en"
+    )
+    assert summary.retired == ["99030"]
+    again = routing.reroute_reports(s)
+    assert (again.candidates, again.moved, again.triage) == (1, 1, 1)
+    assert s.execute(text("SELECT status, district_id FROM reports WHERE public_id = 'C1'")).one() == ("triage", None)
+    assert s.execute(text("SELECT count(*) FROM jurisdictions WHERE routed_geom IS NOT NULL")).scalar_one() == 0
