@@ -13,17 +13,18 @@ from sqlalchemy import text
 CANDIDATES_SQL = text(
     """
     CREATE TEMP TABLE reroute_candidates ON COMMIT DROP AS
+    WITH lost AS MATERIALIZED (  -- computed once, cut small so that the reports index does the work
+        SELECT x.id, (ST_Dump(ST_Subdivide(x.area, 255))).geom AS area
+        FROM (SELECT j.id, CASE WHEN j.retired_at IS NOT NULL THEN j.routed_geom
+                                ELSE ST_Difference(j.routed_geom, j.geom) END AS area
+              FROM jurisdictions j
+              WHERE j.level = 'district' AND j.routed_geom IS NOT NULL) x
+        WHERE NOT ST_IsEmpty(x.area)
+    )
     SELECT r.id FROM jurisdiction_parts p JOIN reports r ON ST_Intersects(p.geom, r.geom)
     WHERE p.level = 'district' AND r.district_id IS DISTINCT FROM p.jurisdiction_id
     UNION
-    SELECT r.id
-    FROM jurisdictions j
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN j.retired_at IS NOT NULL THEN j.routed_geom
-                    ELSE ST_Difference(j.routed_geom, j.geom) END AS lost
-    ) d
-    JOIN reports r ON r.district_id = j.id AND ST_Intersects(d.lost, r.geom)
-    WHERE j.level = 'district' AND j.routed_geom IS NOT NULL
+    SELECT r.id FROM lost JOIN reports r ON ST_Intersects(lost.area, r.geom) AND r.district_id = lost.id
     UNION
     SELECT r.id FROM reports r WHERE r.status IN ('submitted', 'triage') AND NOT r.routing_manual
     UNION
