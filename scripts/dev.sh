@@ -119,9 +119,10 @@ case "$cmd" in
     setup
     # The browser tests drive Debian's Chromium (Playwright's own browser download is never used),
     # with a Korean font so that screenshots show Korean text.
-    if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-      if is_root && is_debian; then apt_install chromium fonts-noto-cjk;
-      else say "chromium or fonts-noto-cjk missing: the browser tests will be skipped"; fi
+    if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+        || ! fc-list 2>/dev/null | grep -qi "Noto Color Emoji"; then
+      if is_root && is_debian; then apt_install chromium fonts-noto-cjk fonts-noto-color-emoji;
+      else say "chromium or its fonts are missing: the browser tests will be skipped"; fi
     fi
     # The suite makes its own throw-away databases on this server; the demo database is never touched.
     exec .venv/bin/python -m pytest "$@"

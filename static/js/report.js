@@ -8,6 +8,9 @@
   const state = { layers: [], pin: null, map: null, sending: false, idempotencyKey: null };
 
   function name(obj) { return obj ? (obj[C.locale] || obj.en || obj.ko || "") : ""; }
+  // The icon names of layers/*.yaml, drawn with the platform's emoji.
+  const ICONS = { lightbulb: "💡", "traffic-light": "🚦", sidewalk: "🧱", manhole: "🕳️", bus: "🚌", road: "🛣️",
+                  trash: "🗑️", drain: "🌧️", flood: "🌊", wall: "🧱", landslide: "⛰️", rocks: "🪨" };
   function api(path) { return (C.apiBase || "") + path; }
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -36,7 +39,7 @@
     const select = $("f-category");
     const current = select.value;
     select.innerHTML = `<option value="">${t.choose}</option>` + (layer ? layer.categories : []).map((c) =>
-      `<option value="${c.slug}" data-color="${c.color}">${escapeHtml(name(c.name))}</option>`).join("");
+      `<option value="${c.slug}" data-color="${c.color}">${ICONS[c.icon] || "•"} ${escapeHtml(name(c.name))}</option>`).join("");
     if (layer && layer.categories.some((c) => c.slug === current)) select.value = current;
   }
 

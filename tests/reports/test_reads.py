@@ -139,6 +139,10 @@ def test_no_public_response_reveals_contact_photo_gps_or_private_notes(client, d
         client.get("/api/reports", params={"limit": 5000}).text,
         client.get("/api/reports/nearby", params={"lat": 37.5172, "lon": 127.0473, "layer": "facilities"}).text,
         client.get("/api/layers").text,
+        client.get("/open311/v2/requests.json").text,
+        client.get("/open311/v2/requests.xml").text,
+        client.get(f"/open311/v2/requests/{public_id}.json").text,
+        client.get(f"/reports/{public_id}").text,
     ]
     photo_urls = json.loads(outputs[1])["properties"]["photos"]
     images = [client.get(p["url"]).content + client.get(p["thumbnail"]).content for p in photo_urls]
