@@ -61,6 +61,8 @@ def create_app() -> FastAPI:
         title="mapapp",
         version=__version__,
         description="Community hazard-reporting map: citizen reports routed to the responsible office.",
+        docs_url=None,  # served below with Swagger UI from our own origin, never a CDN
+        redoc_url=None,
     )
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -25,7 +25,11 @@ def test_openapi_documents_the_report_api_with_examples(client):
     body = docs["paths"]["/api/reports"]["post"]["requestBody"]["content"]
     assert {"multipart/form-data", "application/json"} <= set(body)
     assert body["application/json"]["example"]["category"] == "streetlight-out"
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "http://" not in docs.text and "https://" not in docs.text  # nothing from a CDN
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/redoc").status_code == 404
 
 
 def test_errors_have_a_code_and_a_message(client):
