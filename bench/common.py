@@ -62,3 +62,40 @@ def summary(samples: list[float]) -> tuple[float, float]:
     """Median and 95th percentile, in the samples' unit."""
     ordered = sorted(samples)
     return statistics.median(ordered), ordered[int(len(ordered) * 0.95) - 1]
+
+
+@contextmanager
+def serving(url: str, workers: int = 1) -> Iterator[int]:
+    """`mapapp serve` on a free loopback port against database `url`; yields the port once it answers."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = dict(
+        os.environ, MAPAPP_DATABASE_URL=url, MAPAPP_ENVIRONMENT="production", MAPAPP_SECRET_KEY="bench-" + "x" * 40
+    )
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "mapapp"), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

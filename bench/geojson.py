@@ -10,22 +10,17 @@ a Python client's own parsing is not counted. Needs wrk (Debian: apt-get install
 """
 
 import argparse
-import os
 import re
-import socket
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import httpx
 import psycopg2
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.common import PROJECT, bench_database
+from bench.common import PROJECT, bench_database, serving
 from mapapp import demo
 from mapapp.core.db import transaction
 from mapapp.layers import service as layers
@@ -85,22 +80,7 @@ def main() -> None:
         cur = conn.cursor()
         params = {"media": MEDIA, "w": BOX[0], "s": BOX[1], "e": BOX[2], "n": BOX[3]}
         bare_times, sizes = [], set()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "mapapp"), "serve", "--port", str(port)],
-            env=dict(os.environ, MAPAPP_DATABASE_URL=url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with serving(url) as port:
             url_path = f"/api/reports?bbox={','.join(map(str, BOX))}&limit=10000"
             response = httpx.get(f"http://127.0.0.1:{port}{url_path}", timeout=60)
             features = len(response.json()["features"])
@@ -115,9 +95,6 @@ def main() -> None:
                 if i % 3 == 2:
                     ours_times.append(wrk_mean_seconds(f"http://127.0.0.1:{port}{url_path}"))
                 sizes.add((len(body), len(response.content), features))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
         bare, ours = statistics.median(bare_times) * 1000, statistics.median(ours_times) * 1000
         print(
             f"box with {args.reports:,} reports (plus {args.reports:,} outside it); "

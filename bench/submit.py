@@ -11,17 +11,12 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bench.common import PROJECT, bench_database
+from bench.common import PROJECT, bench_database, serving
 from mapapp import demo
 from mapapp.core.db import transaction
 from mapapp.layers import service as layers
@@ -54,12 +49,6 @@ request = function()
   return wrk.format(nil, "/api/reports", nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pgbench_tps(url: str, seconds: int, clients: int) -> float:
@@ -118,32 +107,9 @@ def main() -> None:
         with transaction() as session:
             demo.load_demo(session, definitions=layers.load_layer_files(PROJECT / "layers"), reports=100)
         baseline = pgbench_tps(url, args.seconds, 4)
-        port = free_port()
-        env = dict(
-            os.environ, MAPAPP_DATABASE_URL=url, MAPAPP_ENVIRONMENT="production", MAPAPP_SECRET_KEY="bench-" + "x" * 40
-        )
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "mapapp"), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with serving(url, workers=2) as port:
             wrk_rps(port, 3, args.connections)  # warm up
             rps, detail = wrk_rps(port, args.seconds, args.connections)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
     print(f"pgbench -c4, the same routed INSERT:  {baseline:8.0f} TPS")
     print(f"POST /api/reports (JSON, no photo):   {rps:8.0f} reports/s  ({rps / baseline:.2f}x pgbench; {detail})")
 
