@@ -12,11 +12,13 @@ from sqlalchemy import text
 
 from mapapp import __version__
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
+from mapapp.accounts.router import router as accounts_router
 from mapapp.core.db import get_engine
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
+from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import router as open311_router
 from mapapp.reports.router import router as reports_router
 from mapapp.web.router import router as web_router
@@ -71,6 +73,8 @@ def create_app() -> FastAPI:
     app.include_router(open311_router)
     app.include_router(jurisdictions_router)
     app.include_router(web_router)
+    app.include_router(accounts_router)
+    app.include_router(offices_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -1,6 +1,7 @@
 """The `mapapp` command: every administrative action, one transaction per command."""
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,7 @@ reports_app = typer.Typer(help="Bulk operations on stored reports.", no_args_is_
 apikeys_app = typer.Typer(
     help="API keys for Open311 clients and other software that posts reports.", no_args_is_help=True
 )
+users_app = typer.Typer(help="Staff accounts: administrators, triage, office managers and staff.", no_args_is_help=True)
 photos_app = typer.Typer(help="Stored photo files.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: a made-up city with districts, offices and reports.", no_args_is_help=True)
 for sub, name in (
@@ -43,6 +45,7 @@ for sub, name in (
     (layers_app, "layers"),
     (reports_app, "reports"),
     (apikeys_app, "apikeys"),
+    (users_app, "users"),
     (photos_app, "photos"),
     (demo_app, "demo"),
 ):
@@ -365,6 +368,26 @@ def apikeys_create(name: Annotated[str, typer.Argument(help="Who the key is for,
     with _command(), transaction() as session:
         key = open311.create_api_key(session, name=name)
     console.print(f"API key for {name}: {key}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Log-in e-mail")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="admin, triage, manager or staff")],
+    office: Annotated[str | None, typer.Option(help="Office slug (managers and staff)")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Create a staff account (there is no default account: this makes the first administrator)."""
+    from mapapp.accounts import service as accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True)
+    with _command(), transaction() as session:
+        user = accounts.create_user(session, email=email, name=name, role=role, password=password, office_slug=office)
+        console.print(f"created {user.role} {user.email}")
 
 
 @photos_app.command("cleanup")

@@ -1,5 +1,6 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
+from mapapp.accounts.models import StaffSession, User
 from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer
@@ -23,5 +24,7 @@ __all__ = [
     "ReportEvent",
     "RerouteRun",
     "RoutingDecisionRecord",
+    "StaffSession",
     "Supporter",
+    "User",
 ]

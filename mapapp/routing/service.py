@@ -67,6 +67,10 @@ REASONS = {
         "ko": "{district_ko}({district_code}) 안의 지점이지만 {jurisdiction_ko}에는 '{category_ko}'을(를) 담당하는 "
         "'{department}' 부서가 없습니다. 분류 대기열로 보냈습니다.",
     },
+    "manual": {
+        "en": "Routed by hand by city staff: {reason}",
+        "ko": "시 담당자가 직접 배정했습니다: {reason}",
+    },
     "triage_outside_service_area": {
         "en": "The point lies outside every district and outside the city. Sent to triage.",
         "ko": "어느 구에도, 시 경계 안에도 속하지 않는 지점입니다. 분류 대기열로 보냈습니다.",

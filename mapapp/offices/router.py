@@ -1,0 +1,105 @@
+"""HTTP for office work: queues, the workflow, transfers and triage. Authorization is in the services."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from mapapp.accounts.router import ActorDep
+from mapapp.core.db import transaction
+from mapapp.offices import queue, workflow
+
+router = APIRouter(prefix="/api", tags=["staff"])
+
+
+class StatusChange(BaseModel):
+    to: str
+    public_note: str = ""
+    private_note: str = ""
+    assignee: str | None = None
+    reason: str | None = None
+    duplicate_of: str | None = None
+
+
+class Transfer(BaseModel):
+    to_office: str | None = None  # None: back to triage
+    reason: str
+    private_note: str = ""
+
+
+class TriageDecision(BaseModel):
+    office: str
+    note: str = ""
+
+
+def _summary(report: Any) -> dict[str, Any]:
+    return {"id": report.public_id, "status": report.status, "office_id": report.office_id}
+
+
+@router.get("/offices/{slug}/queue", summary="An office's queue")
+def office_queue(
+    slug: str,
+    actor: ActorDep,
+    status: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    layer: str | None = None,
+    overdue: bool | None = None,
+    sort: str = "age",
+) -> dict[str, Any]:
+    with transaction() as session:
+        return queue.office_queue(
+            session,
+            actor=actor,
+            office_slug=slug,
+            statuses=status,
+            category=category,
+            layer=layer,
+            overdue=overdue,
+            sort=sort,
+        )
+
+
+@router.get("/triage", summary="The triage queue")
+def triage(actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        return queue.triage_queue(session, actor=actor)
+
+
+@router.post("/reports/{public_id}/status", summary="Move a report along the workflow")
+def change_status(public_id: str, body: StatusChange, actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        report = workflow.change_status(
+            session,
+            actor=actor,
+            public_id=public_id,
+            to=body.to,
+            public_note=body.public_note,
+            private_note=body.private_note,
+            assignee_email=body.assignee,
+            close_reason=body.reason,
+            duplicate_of=body.duplicate_of,
+        )
+        return _summary(report)
+
+
+@router.post("/reports/{public_id}/transfer", summary="Transfer a report to another office or to triage")
+def transfer(public_id: str, body: Transfer, actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        return _summary(
+            workflow.transfer(
+                session,
+                actor=actor,
+                public_id=public_id,
+                to_office=body.to_office,
+                reason=body.reason,
+                private_note=body.private_note,
+            )
+        )
+
+
+@router.post("/triage/{public_id}/route", summary="Route a triage report by hand")
+def route_from_triage(public_id: str, body: TriageDecision, actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        return _summary(
+            workflow.route_from_triage(session, actor=actor, public_id=public_id, to_office=body.office, note=body.note)
+        )

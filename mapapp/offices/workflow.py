@@ -1,0 +1,197 @@
+"""The workflow of a report, enforced here and nowhere else: who may move it, and where to.
+
+routed → acknowledged → assigned → in_progress → resolved (needs a public answer), or closed with a
+reason (duplicate of another report, cannot fix with an explanation). "Not ours" is a transfer.
+Every change is an event with actor, time, from/to, a public note and a private note.
+"""
+
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from mapapp.accounts.models import User
+from mapapp.accounts.service import Actor, Forbidden
+from mapapp.core.errors import Conflict, InvalidInput, NotFound
+from mapapp.offices.models import Office
+from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "routed": ("acknowledged", "closed"),
+    "reopened": ("acknowledged", "assigned", "in_progress", "closed"),
+    "acknowledged": ("assigned", "in_progress", "closed"),
+    "assigned": ("in_progress", "closed"),
+    "in_progress": ("resolved", "closed"),
+    "resolved": (),
+    "closed": (),
+    "triage": (),
+    "submitted": (),
+}
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+
+
+class ReportMissing(NotFound):
+    code = "report_not_found"
+
+
+def _report(session: Session, public_id: str) -> Report:
+    report = session.scalar(select(Report).where(Report.public_id == public_id).with_for_update())
+    if report is None:
+        raise ReportMissing(f"there is no report {public_id!r}")
+    return report
+
+
+def check_can_work_on(actor: Actor, report: Report) -> None:
+    """Office people work only on their office's reports; triage only on the triage queue."""
+    if actor.is_admin:
+        return
+    if actor.role in ("manager", "staff") and report.office_id is not None and report.office_id == actor.office_id:
+        return
+    if actor.role == "triage" and report.status == "triage":
+        return
+    raise Forbidden("this report is not in your queue")
+
+
+def _event(session: Session, report: Report, actor: Actor, kind: str, old: str | None, note: str, private: str) -> None:
+    session.add(
+        ReportEvent(
+            report_id=report.id,
+            kind=kind,
+            from_status=old,
+            to_status=report.status,
+            actor=actor.email,
+            public_note=note,
+            private_note=private,
+        )
+    )
+
+
+def change_status(
+    session: Session,
+    *,
+    actor: Actor,
+    public_id: str,
+    to: str,
+    public_note: str = "",
+    private_note: str = "",
+    assignee_email: str | None = None,
+    close_reason: str | None = None,
+    duplicate_of: str | None = None,
+) -> Report:
+    """Move a report along the workflow, or refuse with the moves that are allowed."""
+    report = _report(session, public_id)
+    check_can_work_on(actor, report)
+    allowed = TRANSITIONS.get(report.status, ())
+    if to not in allowed:
+        raise TransitionNotAllowed(
+            f"a report that is {report.status} cannot become {to}", status=report.status, allowed=list(allowed)
+        )
+    old = report.status
+    if to == "assigned":
+        if actor.role not in ("admin", "manager"):
+            raise Forbidden("only the office manager assigns reports")
+        staff = session.scalar(select(User).where(User.email == (assignee_email or "").lower(), User.active.is_(True)))
+        if staff is None or staff.office_id != report.office_id:
+            raise InvalidInput("assign to a member of this report's office", field="assignee")
+        private_note = (private_note + f" assigned to {staff.email}").strip()
+    if to == "resolved" and not public_note.strip():
+        raise InvalidInput("resolving needs a public answer to the citizen", field="public_note")
+    if to == "closed":
+        if close_reason not in ("duplicate", "cannot_fix"):
+            raise InvalidInput("close as 'duplicate' or 'cannot_fix'; 'not ours' is a transfer", field="reason")
+        if close_reason == "cannot_fix" and not public_note.strip():
+            raise InvalidInput("closing as cannot fix needs an explanation", field="public_note")
+        if close_reason == "duplicate":
+            _merge_into(session, report, duplicate_of)
+        report.close_reason = close_reason
+    report.status = to
+    report.updated_at = text("now()")  # type: ignore[assignment]
+    if to == "resolved":
+        report.resolved_at = text("now()")  # type: ignore[assignment]
+    _event(session, report, actor, "status_changed", old, public_note.strip(), private_note.strip())
+    session.flush()
+    return report
+
+
+def _merge_into(session: Session, report: Report, original_id: str | None) -> None:
+    """A duplicate's supporters (and its reporter) count for the original."""
+    original = session.scalar(select(Report).where(Report.public_id == (original_id or "")))
+    if original is None or original.id == report.id:
+        raise InvalidInput("name the original report this one duplicates", field="duplicate_of")
+    session.execute(
+        text(
+            "INSERT INTO report_supporters (report_id, supporter_hash) SELECT :o, supporter_hash "
+            "FROM report_supporters WHERE report_id = :d ON CONFLICT DO NOTHING"
+        ),
+        {"o": original.id, "d": report.id},
+    )
+    original.support_count = original.support_count + report.support_count + 1
+
+
+def transfer(
+    session: Session, *, actor: Actor, public_id: str, to_office: str | None, reason: str, private_note: str = ""
+) -> Report:
+    """Hand a report to another office, or back to triage (to_office None), with the reason."""
+    report = _report(session, public_id)
+    check_can_work_on(actor, report)
+    if report.status in ("resolved", "closed"):
+        raise TransitionNotAllowed(f"a {report.status} report is not transferred", status=report.status, allowed=[])
+    if not reason.strip():
+        raise InvalidInput("say why the report is transferred", field="reason")
+    office = _office(session, to_office) if to_office else None
+    _reassign(session, report, actor, office, reason.strip(), private_note, kind="transferred")
+    return report
+
+
+def route_from_triage(session: Session, *, actor: Actor, public_id: str, to_office: str, note: str = "") -> Report:
+    """Triage chooses the office for a report the routing could not place; recorded as manual."""
+    if actor.role not in ("admin", "triage"):
+        raise Forbidden("only triage staff route reports from the triage queue")
+    report = _report(session, public_id)
+    if report.status != "triage":
+        raise TransitionNotAllowed(
+            "only reports in triage are routed by hand",
+            status=report.status,
+            allowed=list(TRANSITIONS.get(report.status, ())),
+        )
+    _reassign(session, report, actor, _office(session, to_office), note.strip(), "", kind="routed")
+    return report
+
+
+def _office(session: Session, slug: str) -> Office:
+    office = session.scalar(select(Office).where(Office.slug == slug, Office.active.is_(True)))
+    if office is None:
+        raise InvalidInput(f"there is no open office {slug!r}", field="office")
+    return office
+
+
+def _reassign(
+    session: Session, report: Report, actor: Actor, office: Office | None, reason: str, private: str, *, kind: str
+) -> None:
+    old = report.status
+    report.office_id = office.id if office else None
+    report.status = "routed" if office else "triage"
+    report.routing_manual = True
+    report.updated_at = text("now()")  # type: ignore[assignment]
+    params: dict[str, Any] = {"reason": reason}
+    if office:
+        params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
+    session.add(
+        RoutingDecisionRecord(
+            report_id=report.id,
+            office_id=report.office_id,
+            city_id=report.city_id,
+            district_id=report.district_id,
+            method="manual",
+            rule=f"{kind} by {actor.email}",
+            reason_code="manual",
+            reason_params=params,
+            manual=True,
+            decided_by=actor.email,
+        )
+    )
+    _event(session, report, actor, kind, old, reason, private)
+    session.flush()

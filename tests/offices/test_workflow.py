@@ -1,0 +1,227 @@
+"""Staff work over HTTP: log-in, the authorization matrix, the workflow, transfers and triage."""
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mapapp.accounts import service as accounts
+from mapapp.core.db import transaction
+
+PASSWORD = "correct horse battery staple"
+MAPO, GANGNAM = "11440-roads", "11680-roads"
+PEOPLE = {
+    "admin": ("admin@city.example", "admin", None),
+    "triage": ("triage@city.example", "triage", None),
+    "mapo_manager": ("manager@mapo.example", "manager", MAPO),
+    "mapo_staff": ("staff@mapo.example", "staff", MAPO),
+    "gangnam_manager": ("manager@gangnam.example", "manager", GANGNAM),
+    "gangnam_staff": ("staff@gangnam.example", "staff", GANGNAM),
+}
+
+
+@pytest.fixture(scope="module")
+def tokens(client, demo_db):
+    with transaction() as session:
+        for email, role, office in PEOPLE.values():
+            accounts.create_user(
+                session, email=email, name=email.split("@")[0], role=role, password=PASSWORD, office_slug=office
+            )
+    out = {}
+    for who, (email, _, _) in PEOPLE.items():
+        response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        out[who] = response.json()["token"]
+    client.cookies.clear()  # the API is used with bearer tokens here; cookies are tested on their own
+    return out
+
+
+def auth(tokens, who):
+    return {"Authorization": f"Bearer {tokens[who]}"}
+
+
+def new_report(client, category="pothole", lat=37.5663, lon=126.9016):
+    response = client.post("/api/reports", json={"layer": "facilities", "category": category, "lat": lat, "lon": lon})
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def move(client, tokens, who, public_id, to, **extra):
+    return client.post(f"/api/reports/{public_id}/status", json={"to": to, **extra}, headers=auth(tokens, who))
+
+
+# --- the authorization matrix: every staff endpoint, every role, own office and another --------------
+
+MATRIX = {
+    # who: (own-office queue, other-office queue, triage queue, acknowledge a Mapo report, route from triage)
+    "admin": (200, 200, 200, 200, 200),
+    "triage": (403, 403, 200, 403, 200),
+    "mapo_manager": (200, 403, 403, 200, 403),
+    "mapo_staff": (200, 403, 403, 200, 403),
+    "gangnam_manager": (200, 403, 403, 403, 403),
+    "gangnam_staff": (200, 403, 403, 403, 403),
+    None: (401, 401, 401, 401, 401),
+}
+
+
+@pytest.mark.parametrize("who", list(MATRIX), ids=[str(w) for w in MATRIX])
+def test_authorization_matrix(client, tokens, demo_db, who):
+    headers = auth(tokens, who) if who else {}
+    own = PEOPLE[who][2] if who in PEOPLE and PEOPLE[who][2] else MAPO
+    other = GANGNAM if own == MAPO else MAPO
+    mapo_report = new_report(client)
+    triage_report = new_report(client, category="illegal-dumping", lat=37.5641, lon=126.9977)  # 중구: no office
+    expected = MATRIX[who]
+    got = (
+        client.get(f"/api/offices/{own}/queue", headers=headers).status_code,
+        client.get(f"/api/offices/{other}/queue", headers=headers).status_code,
+        client.get("/api/triage", headers=headers).status_code,
+        client.post(f"/api/reports/{mapo_report}/status", json={"to": "acknowledged"}, headers=headers).status_code,
+        client.post(
+            f"/api/triage/{triage_report}/route", json={"office": "11-safety", "note": "by hand"}, headers=headers
+        ).status_code,
+    )
+    assert got == expected
+
+
+def test_the_whole_workflow_and_its_timeline(client, tokens):
+    public_id = new_report(client)
+    assert move(client, tokens, "mapo_staff", public_id, "acknowledged").status_code == 200
+    assert move(client, tokens, "mapo_staff", public_id, "assigned", assignee="staff@mapo.example").status_code == 403
+    wrong = move(client, tokens, "mapo_manager", public_id, "assigned", assignee="staff@gangnam.example")
+    assert wrong.status_code == 422 and wrong.json()["error"]["details"]["field"] == "assignee"
+    assert move(client, tokens, "mapo_manager", public_id, "assigned", assignee="staff@mapo.example").status_code == 200
+    assert move(client, tokens, "mapo_staff", public_id, "in_progress").status_code == 200
+    no_answer = move(client, tokens, "mapo_staff", public_id, "resolved")
+    assert no_answer.status_code == 422 and no_answer.json()["error"]["details"]["field"] == "public_note"
+    done = move(
+        client, tokens, "mapo_staff", public_id, "resolved", public_note="Filled in the pothole.", private_note="crew 3"
+    )
+    assert done.status_code == 200
+    public = client.get(f"/api/reports/{public_id}").json()["properties"]
+    assert public["status"] == "resolved" and public["resolved_at"]
+    assert [e["to"] for e in public["timeline"]][-4:] == ["acknowledged", "assigned", "in_progress", "resolved"]
+    assert "Filled in the pothole." in [e["note"] for e in public["timeline"]]
+    assert "crew 3" not in str(public) and "staff@mapo" not in str(public)
+    page = client.get(f"/reports/{public_id}?lang=en").text
+    assert "Filled in the pothole." in page
+
+
+@pytest.mark.parametrize(
+    "start, to",
+    [("routed", "resolved"), ("routed", "in_progress"), ("acknowledged", "routed"), ("resolved", "in_progress")],
+)
+def test_forbidden_moves_are_409_naming_the_allowed_ones(client, tokens, start, to):
+    public_id = new_report(client)
+    path = {
+        "acknowledged": ["acknowledged"],
+        "resolved": ["acknowledged", "in_progress", ("resolved", {"public_note": "done"})],
+    }.get(start, [])
+    for step in path:
+        name, extra = (step, {}) if isinstance(step, str) else step
+        assert move(client, tokens, "admin", public_id, name, **extra).status_code == 200
+    refused = move(client, tokens, "admin", public_id, to)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "transition_not_allowed" and error["details"]["status"] == start
+    assert isinstance(error["details"]["allowed"], list)
+
+
+def test_closing_as_duplicate_moves_the_supporters_to_the_original(client, tokens):
+    original = new_report(client, lat=37.5664)
+    duplicate = new_report(client, lat=37.5665)
+    client.post(f"/api/reports/{duplicate}/support", json={"supporter": "browser-one-xyz"})
+    closed = move(client, tokens, "mapo_manager", duplicate, "closed", reason="duplicate", duplicate_of=original)
+    assert closed.status_code == 200
+    assert client.get(f"/api/reports/{original}").json()["properties"]["supporters"] == 2  # its supporter + reporter
+    assert client.get(f"/api/reports/{duplicate}").json()["properties"]["close_reason"] == "duplicate"
+    not_ours = move(client, tokens, "mapo_manager", new_report(client), "closed", reason="not_ours")
+    assert not_ours.status_code == 422  # not ours is a transfer
+
+
+def test_transfer_to_another_office_and_back_to_triage(client, tokens):
+    public_id = new_report(client)
+    sent = client.post(
+        f"/api/reports/{public_id}/transfer",
+        json={"to_office": GANGNAM, "reason": "their road"},
+        headers=auth(tokens, "mapo_manager"),
+    )
+    assert sent.status_code == 200
+    queue = client.get(f"/api/offices/{GANGNAM}/queue", headers=auth(tokens, "gangnam_staff")).json()
+    assert public_id in [r["id"] for r in queue["reports"]]
+    assert client.get(f"/api/offices/{MAPO}/queue", headers=auth(tokens, "mapo_staff")).json()[
+        "reports"
+    ] == [] or public_id not in [
+        r["id"] for r in client.get(f"/api/offices/{MAPO}/queue", headers=auth(tokens, "mapo_staff")).json()["reports"]
+    ]
+    assert move(client, tokens, "mapo_staff", public_id, "acknowledged").status_code == 403  # no longer theirs
+    back = client.post(
+        f"/api/reports/{public_id}/transfer",
+        json={"to_office": None, "reason": "nobody's road"},
+        headers=auth(tokens, "gangnam_manager"),
+    )
+    assert back.status_code == 200 and back.json()["status"] == "triage"
+    triage = client.get("/api/triage", headers=auth(tokens, "triage")).json()["reports"]
+    assert public_id in [r["id"] for r in triage]
+
+
+def test_a_triage_decision_is_recorded_as_manual(client, tokens, demo_db):
+    public_id = new_report(client, category="illegal-dumping", lat=37.5641, lon=126.9977)  # 중구 has no sanitation
+    assert client.get(f"/api/reports/{public_id}").json()["properties"]["status"] == "triage"
+    routed = client.post(
+        f"/api/triage/{public_id}/route",
+        json={"office": "11140-roads", "note": "roads will do it"},
+        headers=auth(tokens, "triage"),
+    )
+    assert routed.status_code == 200 and routed.json()["status"] == "routed"
+    public = client.get(f"/api/reports/{public_id}").json()["properties"]
+    assert public["routing"]["manual"] is True and "roads will do it" in public["routing"]["reason"]["en"]
+    engine = create_engine(demo_db)
+    with engine.connect() as conn:
+        decided_by = conn.execute(
+            text(
+                "SELECT decided_by FROM routing_decisions d JOIN reports r ON r.id = "
+                "d.report_id WHERE r.public_id = :p ORDER BY d.id DESC LIMIT 1"
+            ),
+            {"p": public_id},
+        ).scalar_one()
+    engine.dispose()
+    assert decided_by == "triage@city.example"
+
+
+def test_queue_filters_and_counts(client, tokens):
+    new_report(client, category="streetlight-out")
+    body = client.get(
+        f"/api/offices/{MAPO}/queue",
+        params={"category": "streetlight-out", "sort": "newest"},
+        headers=auth(tokens, "mapo_manager"),
+    ).json()
+    assert body["reports"] and {r["category"] for r in body["reports"]} == {"streetlight-out"}
+    assert sum(body["counts"].values()) >= len(body["reports"])
+    assert all("overdue" in r and "due_at" in r for r in body["reports"])
+
+
+def test_log_in_lockout_and_csrf(client, tokens):
+    for _ in range(5):
+        assert (
+            client.post("/api/auth/login", json={"email": "staff@gangnam.example", "password": "nope"}).status_code
+            == 401
+        )
+    locked = client.post("/api/auth/login", json={"email": "staff@gangnam.example", "password": PASSWORD})
+    assert locked.status_code == 429 and locked.json()["error"]["code"] == "account_locked"
+    assert client.post("/api/auth/login", json={"email": "nobody@x.example", "password": "x"}).status_code == 401
+    # A cookie session needs the CSRF header to change anything.
+    login = client.post("/api/auth/login", json={"email": "manager@mapo.example", "password": PASSWORD})
+    assert (
+        "httponly" in login.headers["set-cookie"].lower() and "samesite=strict" in login.headers["set-cookie"].lower()
+    )
+    public_id = new_report(client)
+    client.cookies.clear()
+    client.cookies.set("mapapp_session", login.json()["token"])
+    without = client.post(f"/api/reports/{public_id}/status", json={"to": "acknowledged"})
+    assert without.status_code == 403
+    with_csrf = client.post(
+        f"/api/reports/{public_id}/status",
+        json={"to": "acknowledged"},
+        headers={"X-CSRF-Token": login.json()["csrf_token"]},
+    )
+    assert with_csrf.status_code == 200
+    client.cookies.clear()
