@@ -287,6 +287,36 @@ def layers_sync(
         )
 
 
+@layers_app.command("activate")
+def layers_activate(
+    slug: Annotated[str, typer.Argument(help="Disaster layer, e.g. flood")],
+    banner_ko: Annotated[str | None, typer.Option(help="Banner in Korean (e.g. evacuation advice)")] = None,
+    banner_en: Annotated[str | None, typer.Option(help="Banner in English")] = None,
+    until: Annotated[str | None, typer.Option(help="End time, ISO 8601 with timezone")] = None,
+) -> None:
+    """Open a disaster layer for reports; maps and widgets show it within seconds."""
+    from datetime import datetime
+
+    from mapapp.layers import service as layers
+
+    with _command(), transaction() as session:
+        end = datetime.fromisoformat(until) if until else None
+        layer = layers.activate_layer(
+            session, actor="cli", slug=slug, banner_ko=banner_ko, banner_en=banner_en, until=end
+        )
+        console.print(f"{layer.slug} is active" + (f" until {layer.active_until}" if layer.active_until else ""))
+
+
+@layers_app.command("deactivate")
+def layers_deactivate(slug: Annotated[str, typer.Argument(help="Disaster layer, e.g. flood")]) -> None:
+    """Close a disaster layer; its reports stay, read-only."""
+    from mapapp.layers import service as layers
+
+    with _command(), transaction() as session:
+        layers.deactivate_layer(session, actor="cli", slug=slug)
+        console.print(f"{slug} is inactive")
+
+
 @layers_app.command("list")
 def layers_list() -> None:
     """List layers, their state and categories."""

@@ -3,7 +3,7 @@
 from mapapp.accounts.models import StaffSession, User
 from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
-from mapapp.layers.models import Category, Layer
+from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.offices.models import Office
 from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
@@ -18,6 +18,7 @@ __all__ = [
     "Jurisdiction",
     "JurisdictionPart",
     "Layer",
+    "LayerEvent",
     "Office",
     "Photo",
     "Report",

@@ -124,3 +124,32 @@ def test_reroute_command_reports_what_it_did(fresh_db):
     assert re.search(
         r"checked 50 reports \(\d decided again\): 0 changed district, 0 open reports moved office", result.output
     )
+
+
+def test_layers_are_switched_on_and_off_from_the_command_line(fresh_db):
+    assert run("layers", "sync").exit_code == 0
+    on = run("layers", "activate", "flood", "--banner-ko", "침수 주의", "--until", "2099-01-01T00:00:00+09:00")
+    assert on.exit_code == 0 and "flood is active until 2099" in on.output
+    assert run("layers", "activate", "facilities").exit_code == 2  # everyday layers are always on
+    assert "inactive" in run("layers", "deactivate", "flood").output
+    with create_engine(fresh_db).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM layer_events")).scalar_one() == 2
+
+
+def test_the_first_administrator_is_made_with_the_cli(fresh_db):
+    result = runner.invoke(
+        app,
+        ["users", "create", "--email", "Admin@City.example", "--name", "Admin", "--role", "admin", "--password-stdin"],
+        input="a long enough password\n",
+        prog_name="mapapp",
+    )
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(
+        app,
+        ["users", "create", "--email", "b@city.example", "--name", "B", "--role", "admin", "--password-stdin"],
+        input="short\n",
+    )
+    assert short.exit_code == 2 and "12 characters" in short.output
+    with create_engine(fresh_db).connect() as conn:
+        stored = conn.execute(text("SELECT email, password_hash FROM users")).one()
+    assert stored[0] == "admin@city.example" and stored[1].startswith("$argon2")

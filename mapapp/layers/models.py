@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,3 +50,16 @@ class Category(Base):
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     # Categories dropped from the files are retired, not deleted: old reports still point at them.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LayerEvent(Base):
+    """Activation and deactivation of a layer: who, when, and the banner shown."""
+
+    __tablename__ = "layer_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,9 +1,14 @@
 """HTTP: the public list of layers and their categories."""
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
+from mapapp.accounts.router import ActorDep
+from mapapp.accounts.service import Forbidden
+from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.layers import service
 
@@ -38,3 +43,31 @@ def list_active_layers(session: SessionDep) -> dict[str, Any]:
             }
         )
     return {"layers": out}
+
+
+class Activation(BaseModel):
+    banner_ko: str | None = None
+    banner_en: str | None = None
+    until: datetime | None = None
+
+
+@router.post("/layers/{slug}/activate", summary="Open a disaster layer (city administrators)")
+def activate(slug: str, body: Activation, actor: ActorDep) -> dict[str, Any]:
+    """Switch a disaster layer on, with an optional banner (e.g. evacuation advice) and end time."""
+    if not actor.is_admin:
+        raise Forbidden("only city administrators switch disaster layers")
+    with transaction() as session:
+        layer = service.activate_layer(
+            session, actor=actor.email, slug=slug, banner_ko=body.banner_ko, banner_en=body.banner_en, until=body.until
+        )
+        return {"slug": layer.slug, "state": layer.state, "until": layer.active_until}
+
+
+@router.post("/layers/{slug}/deactivate", summary="Close a disaster layer (city administrators)")
+def deactivate(slug: str, actor: ActorDep) -> dict[str, Any]:
+    """Switch a disaster layer off; its reports stay."""
+    if not actor.is_admin:
+        raise Forbidden("only city administrators switch disaster layers")
+    with transaction() as session:
+        layer = service.deactivate_layer(session, actor=actor.email, slug=slug)
+        return {"slug": layer.slug, "state": layer.state}

@@ -1,6 +1,7 @@
 """Loading layer files, synchronising them into the database, and reading layers back."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mapapp.core.errors import Conflict, DomainError, NotFound
-from mapapp.layers.models import Category, Layer
+from mapapp.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.layers.schemas import LayerDefinition
 
 
@@ -182,8 +183,58 @@ def get_category_or_raise(session: Session, *, slug: str) -> Category:
 
 
 def list_layers(session: Session, *, states: tuple[str, ...] = ("active",)) -> list[Layer]:
-    """Layers in the given states, in display order."""
-    return list(session.scalars(select(Layer).where(Layer.state.in_(states)).order_by(Layer.sort_order, Layer.slug)))
+    """Layers in the given states, in display order; an active layer past its end time counts as inactive."""
+    layers = session.scalars(
+        select(Layer).where(Layer.state.in_((*states, "active"))).order_by(Layer.sort_order, Layer.slug)
+    )
+    now = datetime.now(UTC)
+    return [layer for layer in layers if _effective_state(layer, now) in states]
+
+
+def _effective_state(layer: Layer, now: datetime) -> str:
+    if layer.state == "active" and layer.active_until is not None and layer.active_until <= now:
+        return "inactive"
+    return layer.state
+
+
+def activate_layer(
+    session: Session,
+    *,
+    actor: str,
+    slug: str,
+    banner_ko: str | None = None,
+    banner_en: str | None = None,
+    until: datetime | None = None,
+) -> Layer:
+    """Open a disaster layer for reports, with an optional banner and end time (the map picks it up)."""
+    layer = get_layer_or_raise(session, slug=slug)
+    if layer.kind != "disaster":
+        raise Conflict(f"{slug!r} is an everyday layer; only disaster layers are switched on and off")
+    if layer.state == "archived":
+        raise Conflict(f"{slug!r} is archived")
+    if until is not None and until.tzinfo is None:
+        raise InvalidInput("the end time needs a timezone", field="until")
+    if until is not None and until <= datetime.now(UTC):
+        raise InvalidInput("the end time is in the past", field="until")
+    layer.state = "active"
+    layer.active_until = until
+    if banner_ko or banner_en:
+        layer.banner_ko, layer.banner_en = banner_ko or banner_en, banner_en or banner_ko
+    note = f"until {until.isoformat()}" if until else ""
+    session.add(LayerEvent(layer_id=layer.id, kind="activated", actor=actor, note=note))
+    session.flush()
+    return layer
+
+
+def deactivate_layer(session: Session, *, actor: str, slug: str) -> Layer:
+    """Close a disaster layer: its reports stay, read-only; no new ones are taken."""
+    layer = get_layer_or_raise(session, slug=slug)
+    if layer.kind != "disaster":
+        raise Conflict(f"{slug!r} is an everyday layer; only disaster layers are switched on and off")
+    layer.state, layer.active_until = "inactive", None
+    session.add(LayerEvent(layer_id=layer.id, kind="deactivated", actor=actor, note=""))
+    session.flush()
+    return layer
 
 
 def list_categories(session: Session, *, layer_id: int | None = None) -> list[Category]:

@@ -215,7 +215,9 @@ def check_layer_and_category(session: Session, checked: _Checked) -> _Target:
     row = session.execute(
         text(
             """
-            SELECT l.id AS layer_id, l.state, c.id AS category_id, c.layer_id AS category_layer
+            SELECT l.id AS layer_id,
+                   CASE WHEN l.state = 'active' AND l.active_until <= now() THEN 'inactive' ELSE l.state END AS state,
+                   c.id AS category_id, c.layer_id AS category_layer
             FROM (SELECT 1) one
             LEFT JOIN layers l ON l.slug = :layer
             LEFT JOIN categories c ON c.slug = :category AND NOT c.retired

@@ -225,3 +225,48 @@ def test_log_in_lockout_and_csrf(client, tokens):
     )
     assert with_csrf.status_code == 200
     client.cookies.clear()
+
+
+def test_an_administrator_opens_and_closes_a_disaster_layer(client, tokens, demo_db):
+    body = {"banner_ko": "대피하세요", "banner_en": "Evacuate low ground", "until": "2099-01-01T00:00:00+09:00"}
+    assert client.post("/api/layers/flood/activate", json=body, headers=auth(tokens, "mapo_manager")).status_code == 403
+    assert (
+        client.post("/api/layers/facilities/activate", json={}, headers=auth(tokens, "admin")).status_code == 409
+    )  # everyday layers are always on
+    opened = client.post("/api/layers/flood/activate", json=body, headers=auth(tokens, "admin"))
+    assert opened.status_code == 200
+    try:
+        flood = next(layer for layer in client.get("/api/layers").json()["layers"] if layer["slug"] == "flood")
+        assert flood["banner"] == {"ko": "대피하세요", "en": "Evacuate low ground"}
+        drain = client.post(
+            "/api/reports", json={"layer": "flood", "category": "blocked-storm-drain", "lat": 37.5663, "lon": 126.9016}
+        )
+        assert drain.status_code == 201
+    finally:
+        closed = client.post("/api/layers/flood/deactivate", headers=auth(tokens, "admin"))
+    assert closed.status_code == 200
+    assert "flood" not in [layer["slug"] for layer in client.get("/api/layers").json()["layers"]]
+    assert client.get(f"/api/reports/{drain.json()['id']}").status_code == 200  # its reports stay
+    refused = client.post(
+        "/api/reports", json={"layer": "flood", "category": "blocked-storm-drain", "lat": 37.5663, "lon": 126.9016}
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "layer_inactive"
+    engine = create_engine(demo_db)
+    with engine.connect() as conn:
+        kinds = conn.execute(text("SELECT kind, actor FROM layer_events ORDER BY id")).all()
+    engine.dispose()
+    assert kinds[-2:] == [("activated", "admin@city.example"), ("deactivated", "admin@city.example")]
+
+
+def test_a_layer_past_its_end_time_closes_by_itself(client, tokens, demo_db):
+    engine = create_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE layers SET state = 'active', active_until = now() - interval '1 minute' WHERE slug = 'slope'")
+        )
+    engine.dispose()
+    assert "slope" not in [layer["slug"] for layer in client.get("/api/layers").json()["layers"]]
+    late = client.post(
+        "/api/reports", json={"layer": "slope", "category": "fallen-rocks", "lat": 37.5663, "lon": 126.9016}
+    )
+    assert late.status_code == 409
