@@ -400,6 +400,27 @@ def apikeys_create(name: Annotated[str, typer.Argument(help="Who the key is for,
     console.print(f"API key for {name}: {key}")
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due once, then stop")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 2.0,
+) -> None:
+    """Deliver the outbox: e-mail over SMTP and signed webhooks, retried with backoff until they go."""
+    import time
+
+    from mapapp.notify import service as outbox
+
+    with _command():
+        while True:
+            with transaction() as session:
+                sent, failed = outbox.deliver_due(session)
+            if sent or failed:
+                console.print(f"outbox: {sent} sent, {failed} to retry")
+            if once:
+                return
+            time.sleep(interval)
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Log-in e-mail")],

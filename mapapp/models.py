@@ -4,6 +4,7 @@ from mapapp.accounts.models import StaffSession, User
 from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer, LayerEvent
+from mapapp.notify.models import OutboxMessage
 from mapapp.offices.models import Office
 from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
@@ -20,6 +21,7 @@ __all__ = [
     "Layer",
     "LayerEvent",
     "Office",
+    "OutboxMessage",
     "Photo",
     "Report",
     "ReportEvent",

@@ -113,7 +113,11 @@ case "$cmd" in
     .venv/bin/mapapp db upgrade
     .venv/bin/mapapp layers sync
     .venv/bin/mapapp demo load --if-empty
-    exec .venv/bin/mapapp serve --host "${MAPAPP_HOST:-127.0.0.1}" --port "${MAPAPP_PORT:-8000}"
+    # The notification worker runs beside the server and stops with it.
+    .venv/bin/mapapp worker &
+    worker=$!
+    trap 'kill "$worker" 2>/dev/null' EXIT INT TERM
+    .venv/bin/mapapp serve --host "${MAPAPP_HOST:-127.0.0.1}" --port "${MAPAPP_PORT:-8000}"
     ;;
   test)
     setup

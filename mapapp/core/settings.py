@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     open311_jurisdiction_id: str = "mapapp.local"
 
+    # Notifications: the SMTP relay, the webhook that offices' systems listen on, and retry pacing.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    mail_from: str = "mapapp@localhost"
+    webhook_url: str = ""
+    webhook_secret: str = "development-webhook-secret"
+    notify_retry_base_seconds: float = Field(default=30.0, ge=0)
     # How often open maps and widgets ask which layers are active (disaster layers switch at run time).
     map_refresh_seconds: int = Field(default=15, ge=1, le=3600)
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

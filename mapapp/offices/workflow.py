@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from mapapp.accounts.models import User
 from mapapp.accounts.service import Actor, Forbidden
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
+from mapapp.layers.models import Category
 from mapapp.offices.models import Office
+from mapapp.reports import messages
 from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -112,6 +114,22 @@ def change_status(
     if to == "resolved":
         report.resolved_at = text("now()")  # type: ignore[assignment]
     _event(session, report, actor, "status_changed", old, public_note.strip(), private_note.strip())
+    if to in ("acknowledged", "resolved"):
+        category = session.scalar(
+            select(Category.name_ko if report.locale == "ko" else Category.name_en).where(
+                Category.id == report.category_id
+            )
+        )
+        messages.tell_citizen(
+            session,
+            email=report.reporter_email,
+            locale=report.locale,
+            event=to,
+            public_id=report.public_id,
+            category=category or "",
+            office="",
+            answer=public_note.strip(),
+        )
     session.flush()
     return report
 

@@ -23,6 +23,7 @@ from mapapp import routing
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
 from mapapp.photos.models import Photo
+from mapapp.reports import messages
 from mapapp.reports.models import OPEN_STATUSES, IdempotencyKey, Report, Supporter
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone and to type.
@@ -344,6 +345,26 @@ def submit_report(
             text("UPDATE idempotency_keys SET report_id = :r WHERE key = :k"), {"r": report_id, "k": idempotency_key}
         )
     office = decision.office
+    # Announced in the same transaction: a committed report always has its messages waiting.
+    category_name = decision.reason_params.get(f"category_{checked.locale}", target.category_slug)
+    office_name = (office.name_ko if checked.locale == "ko" else office.name_en) if office else "triage"
+    messages.tell_citizen(
+        session,
+        email=checked.email,
+        locale=checked.locale,
+        event="received",
+        public_id=public_id,
+        category=category_name,
+        office=office_name,
+    )
+    messages.tell_office(
+        session,
+        office_email=office.email if office else None,
+        public_id=public_id,
+        category=target.category_slug,
+        status=status,
+        office_slug=office.slug if office else None,
+    )
     return SubmittedReport(
         public_id=public_id,
         status=status,
