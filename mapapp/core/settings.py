@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     open311_jurisdiction_id: str = "mapapp.local"
 
+    # A citizen may reopen a resolved report for this many days.
+    reopen_days: int = Field(default=14, ge=0, le=365)
     # Notifications: the SMTP relay, the webhook that offices' systems listen on, and retry pacing.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)

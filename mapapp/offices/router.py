@@ -1,12 +1,18 @@
 """HTTP for office work: queues, the workflow, transfers and triage. Authorization is in the services."""
 
+import csv
+import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from mapapp.accounts.router import ActorDep
 from mapapp.core.db import transaction
+from mapapp.core.errors import InvalidInput
 from mapapp.offices import queue, workflow
 
 router = APIRouter(prefix="/api", tags=["staff"])
@@ -59,6 +65,52 @@ def office_queue(
         )
 
 
+@router.get("/offices/{slug}/queue.csv", summary="The filtered queue as CSV", response_class=Response)
+def office_queue_csv(
+    slug: str,
+    actor: ActorDep,
+    status: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    layer: str | None = None,
+    overdue: bool | None = None,
+    sort: str = "age",
+) -> Response:
+    with transaction() as session:
+        body = queue.office_queue(
+            session,
+            actor=actor,
+            office_slug=slug,
+            statuses=status,
+            category=category,
+            layer=layer,
+            overdue=overdue,
+            sort=sort,
+            limit=100_000,
+        )
+    out = io.StringIO()
+    columns = [
+        "id",
+        "status",
+        "category",
+        "layer",
+        "created_at",
+        "due_at",
+        "overdue",
+        "supporters",
+        "lat",
+        "lon",
+        "description",
+    ]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(body["reports"])
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",  # BOM: Excel reads Korean
+        headers={"Content-Disposition": f'attachment; filename="{slug}-queue.csv"'},
+    )
+
+
 @router.get("/triage", summary="The triage queue")
 def triage(actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
@@ -103,3 +155,30 @@ def route_from_triage(public_id: str, body: TriageDecision, actor: ActorDep) -> 
         return _summary(
             workflow.route_from_triage(session, actor=actor, public_id=public_id, to_office=body.office, note=body.note)
         )
+
+
+class Reopen(BaseModel):
+    contact: str
+    reason: str
+
+
+@router.post("/reports/{public_id}/reopen", summary="The citizen reopens a resolved report")
+def reopen(public_id: str, body: Reopen) -> dict[str, Any]:
+    with transaction() as session:
+        return _summary(workflow.reopen(session, public_id=public_id, contact=body.contact, reason=body.reason))
+
+
+@router.post("/reports/{public_id}/after-photo", summary="The office's photo of the fixed problem")
+async def after_photo(public_id: str, request: Request, actor: ActorDep) -> dict[str, Any]:
+    form = await request.form(max_files=1, max_fields=5)
+    upload = form.get("photo")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput("send the photo as multipart field 'photo'", field="photo")
+    data = await upload.read()
+
+    def work() -> str:
+        with transaction() as session:
+            return workflow.add_after_photo(session, actor=actor, public_id=public_id, data=data)
+
+    key = await run_in_threadpool(work)
+    return {"id": public_id, "photo": "/media/" + key}

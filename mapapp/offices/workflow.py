@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from mapapp.accounts.models import User
 from mapapp.accounts.service import Actor, Forbidden
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
+from mapapp.core.settings import get_settings
 from mapapp.layers.models import Category
 from mapapp.offices.models import Office
+from mapapp.photos.models import Photo
 from mapapp.reports import messages
 from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
 
@@ -213,3 +215,74 @@ def _reassign(
     )
     _event(session, report, actor, kind, old, reason, private)
     session.flush()
+
+
+def reopen(session: Session, *, public_id: str, contact: str, reason: str) -> Report:
+    """The citizen who reported reopens a resolved report within the allowed days, saying why."""
+    report = _report(session, public_id)
+    given = contact.strip().lower()
+    if not given or given not in {(report.reporter_email or "").lower(), (report.reporter_phone or "").lower()}:
+        raise Forbidden("give the e-mail address or phone number you reported with")
+    if report.status != "resolved":
+        raise TransitionNotAllowed(f"a {report.status} report is not reopened", status=report.status, allowed=[])
+    days = get_settings().reopen_days
+    still_open = session.scalar(
+        text("SELECT resolved_at > now() - make_interval(days => :d) FROM reports WHERE id = :id"),
+        {"d": days, "id": report.id},
+    )
+    if not still_open:
+        raise TransitionNotAllowed(
+            f"resolved reports can be reopened for {days} days; please file a new report",
+            status=report.status,
+            allowed=[],
+        )
+    if not reason.strip():
+        raise InvalidInput("say why the problem is not solved", field="reason")
+    report.status = "reopened"
+    report.updated_at = text("now()")  # type: ignore[assignment]
+    session.add(
+        ReportEvent(
+            report_id=report.id,
+            kind="reopened",
+            from_status="resolved",
+            to_status="reopened",
+            actor="citizen",
+            public_note=reason.strip()[:2000],
+            private_note="",
+        )
+    )
+    session.flush()
+    return report
+
+
+def add_after_photo(session: Session, *, actor: Actor, public_id: str, data: bytes) -> str:
+    """The office's photo of the fixed problem, through the same pipeline as citizens' photos."""
+    from mapapp import photos
+
+    report = _report(session, public_id)
+    check_can_work_on(actor, report)
+    processed = photos.process_photo(data)
+    storage = photos.get_storage()
+    storage.put(processed.display_key, processed.display)
+    storage.put(processed.thumbnail_key, processed.thumbnail)
+    position = session.scalar(
+        text("SELECT coalesce(max(position) + 1, 0) FROM photos WHERE report_id = :r AND kind = 'after'"),
+        {"r": report.id},
+    )
+    session.add(
+        Photo(
+            report_id=report.id,
+            position=position,
+            kind="after",
+            display_key=processed.display_key,
+            thumb_key=processed.thumbnail_key,
+            width=processed.width,
+            height=processed.height,
+            media_type=processed.media_type,
+            original_bytes=processed.original_bytes,
+            original_sha256=processed.original_sha256,
+            gps_note=processed.gps_note,
+        )
+    )
+    session.flush()
+    return processed.display_key

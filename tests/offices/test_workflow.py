@@ -270,3 +270,78 @@ def test_a_layer_past_its_end_time_closes_by_itself(client, tokens, demo_db):
         "/api/reports", json={"layer": "slope", "category": "fallen-rocks", "lat": 37.5663, "lon": 126.9016}
     )
     assert late.status_code == 409
+
+
+def test_resolve_with_an_after_photo_then_the_citizen_reopens(client, tokens, demo_db):
+    from tests.factories import make_photo
+
+    public_id = client.post(
+        "/api/reports",
+        json={
+            "layer": "facilities",
+            "category": "pothole",
+            "lat": 37.5663,
+            "lon": 126.9016,
+            "email": "again@example.org",
+        },
+    ).json()["id"]
+    for to in ("acknowledged", "in_progress"):
+        assert move(client, tokens, "mapo_staff", public_id, to).status_code == 200
+    photo = client.post(
+        f"/api/reports/{public_id}/after-photo",
+        headers=auth(tokens, "mapo_staff"),
+        files={"photo": ("after.jpg", make_photo(color=(20, 200, 20)), "image/jpeg")},
+    )
+    assert photo.status_code == 200 and client.get(photo.json()["photo"]).status_code == 200
+    other = client.post(
+        f"/api/reports/{public_id}/after-photo",
+        headers=auth(tokens, "gangnam_staff"),
+        files={"photo": ("after.jpg", make_photo(), "image/jpeg")},
+    )
+    assert other.status_code == 403
+    assert move(client, tokens, "mapo_staff", public_id, "resolved", public_note="Repaved.").status_code == 200
+    page = client.get(f"/reports/{public_id}?lang=en").text
+    assert "Repaved." in page and 'id="answer"' in page and "After" in page
+
+    wrong = client.post(f"/api/reports/{public_id}/reopen", json={"contact": "someone@else.org", "reason": "no"})
+    assert wrong.status_code == 403
+    reopened = client.post(
+        f"/api/reports/{public_id}/reopen",
+        json={"contact": "Again@example.org", "reason": "The hole is back after rain."},
+    )
+    assert reopened.status_code == 200 and reopened.json()["status"] == "reopened"
+    assert (
+        client.get(f"/api/reports/{public_id}").json()["properties"]["timeline"][-1]["note"]
+        == "The hole is back after rain."
+    )
+    assert move(client, tokens, "mapo_staff", public_id, "in_progress").status_code == 200
+
+
+def test_reopening_is_refused_after_the_allowed_days(client, tokens, demo_db):
+    public_id = client.post(
+        "/api/reports",
+        json={"layer": "facilities", "category": "pothole", "lat": 37.5663, "lon": 126.9016, "phone": "010-1234-5678"},
+    ).json()["id"]
+    engine = create_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE reports SET status = 'resolved', resolved_at = now() - interval '30 days' WHERE public_id = :p"
+            ),
+            {"p": public_id},
+        )
+    engine.dispose()
+    late = client.post(f"/api/reports/{public_id}/reopen", json={"contact": "010-1234-5678", "reason": "still"})
+    assert late.status_code == 409 and "14 days" in late.json()["error"]["message"]
+
+
+def test_the_queue_exports_as_csv(client, tokens):
+    new_report(client, category="streetlight-out")
+    response = client.get(
+        f"/api/offices/{MAPO}/queue.csv", params={"category": "streetlight-out"}, headers=auth(tokens, "mapo_manager")
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    lines = response.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("id,status,category") and len(lines) >= 2
+    assert all(",streetlight-out," in line for line in lines[1:])
+    assert client.get(f"/api/offices/{GANGNAM}/queue.csv", headers=auth(tokens, "mapo_manager")).status_code == 403
