@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
+from mapapp.accounts.service import Actor
 from mapapp.core.db import transaction
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
@@ -52,6 +53,8 @@ for sub, name in (
     app.add_typer(sub, name=name)
 
 console = Console(soft_wrap=True)
+# Whoever can run the command on the server is the city administrator.
+CLI_ACTOR = Actor(user_id=0, email="cli", role="admin", office_id=None)
 err = Console(stderr=True, soft_wrap=True)
 
 
@@ -302,7 +305,7 @@ def layers_activate(
     with _command(), transaction() as session:
         end = datetime.fromisoformat(until) if until else None
         layer = layers.activate_layer(
-            session, actor="cli", slug=slug, banner_ko=banner_ko, banner_en=banner_en, until=end
+            session, actor=CLI_ACTOR, slug=slug, banner_ko=banner_ko, banner_en=banner_en, until=end
         )
         console.print(f"{layer.slug} is active" + (f" until {layer.active_until}" if layer.active_until else ""))
 
@@ -313,7 +316,7 @@ def layers_deactivate(slug: Annotated[str, typer.Argument(help="Disaster layer, 
     from mapapp.layers import service as layers
 
     with _command(), transaction() as session:
-        layers.deactivate_layer(session, actor="cli", slug=slug)
+        layers.deactivate_layer(session, actor=CLI_ACTOR, slug=slug)
         console.print(f"{slug} is inactive")
 
 

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from mapapp.accounts.router import ActorDep
-from mapapp.accounts.service import Forbidden
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.layers import service
@@ -54,11 +53,9 @@ class Activation(BaseModel):
 @router.post("/layers/{slug}/activate", summary="Open a disaster layer (city administrators)")
 def activate(slug: str, body: Activation, actor: ActorDep) -> dict[str, Any]:
     """Switch a disaster layer on, with an optional banner (e.g. evacuation advice) and end time."""
-    if not actor.is_admin:
-        raise Forbidden("only city administrators switch disaster layers")
     with transaction() as session:
         layer = service.activate_layer(
-            session, actor=actor.email, slug=slug, banner_ko=body.banner_ko, banner_en=body.banner_en, until=body.until
+            session, actor=actor, slug=slug, banner_ko=body.banner_ko, banner_en=body.banner_en, until=body.until
         )
         return {"slug": layer.slug, "state": layer.state, "until": layer.active_until}
 
@@ -66,8 +63,6 @@ def activate(slug: str, body: Activation, actor: ActorDep) -> dict[str, Any]:
 @router.post("/layers/{slug}/deactivate", summary="Close a disaster layer (city administrators)")
 def deactivate(slug: str, actor: ActorDep) -> dict[str, Any]:
     """Switch a disaster layer off; its reports stay."""
-    if not actor.is_admin:
-        raise Forbidden("only city administrators switch disaster layers")
     with transaction() as session:
-        layer = service.deactivate_layer(session, actor=actor.email, slug=slug)
+        layer = service.deactivate_layer(session, actor=actor, slug=slug)
         return {"slug": layer.slug, "state": layer.state}

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from mapapp.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.layers.schemas import LayerDefinition
+
+if TYPE_CHECKING:  # accounts imports offices, which imports jurisdictions: no cycle at run time
+    from mapapp.accounts.service import Actor
 
 
 class LayerFileError(DomainError):
@@ -197,16 +200,24 @@ def _effective_state(layer: Layer, now: datetime) -> str:
     return layer.state
 
 
+def _check_admin(actor: "Actor") -> None:
+    if not actor.is_admin:
+        from mapapp.accounts.service import Forbidden
+
+        raise Forbidden("only city administrators switch disaster layers")
+
+
 def activate_layer(
     session: Session,
     *,
-    actor: str,
+    actor: "Actor",
     slug: str,
     banner_ko: str | None = None,
     banner_en: str | None = None,
     until: datetime | None = None,
 ) -> Layer:
     """Open a disaster layer for reports, with an optional banner and end time (the map picks it up)."""
+    _check_admin(actor)
     layer = get_layer_or_raise(session, slug=slug)
     if layer.kind != "disaster":
         raise Conflict(f"{slug!r} is an everyday layer; only disaster layers are switched on and off")
@@ -221,18 +232,19 @@ def activate_layer(
     if banner_ko or banner_en:
         layer.banner_ko, layer.banner_en = banner_ko or banner_en, banner_en or banner_ko
     note = f"until {until.isoformat()}" if until else ""
-    session.add(LayerEvent(layer_id=layer.id, kind="activated", actor=actor, note=note))
+    session.add(LayerEvent(layer_id=layer.id, kind="activated", actor=actor.email, note=note))
     session.flush()
     return layer
 
 
-def deactivate_layer(session: Session, *, actor: str, slug: str) -> Layer:
+def deactivate_layer(session: Session, *, actor: "Actor", slug: str) -> Layer:
     """Close a disaster layer: its reports stay, read-only; no new ones are taken."""
+    _check_admin(actor)
     layer = get_layer_or_raise(session, slug=slug)
     if layer.kind != "disaster":
         raise Conflict(f"{slug!r} is an everyday layer; only disaster layers are switched on and off")
     layer.state, layer.active_until = "inactive", None
-    session.add(LayerEvent(layer_id=layer.id, kind="deactivated", actor=actor, note=""))
+    session.add(LayerEvent(layer_id=layer.id, kind="deactivated", actor=actor.email, note=""))
     session.flush()
     return layer
 
