@@ -61,3 +61,12 @@ def log_out(request: Request, response: Response, actor: ActorDep) -> dict[str, 
         service.log_out(session, token=token)
     response.delete_cookie(COOKIE)
     return {"status": "logged out"}
+
+
+@router.get("/me", summary="Who is logged in")
+def me(actor: ActorDep) -> dict[str, Any]:
+    from mapapp.offices.models import Office
+
+    with transaction() as session:
+        office = session.get(Office, actor.office_id) if actor.office_id else None
+        return {"email": actor.email, "role": actor.role, "office": office.slug if office else None}

@@ -67,6 +67,15 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "pin_placed": {"ko": "위치가 지정되었습니다", "en": "Location set"},
     "choose": {"ko": "선택하세요", "en": "Choose"},
     "error": {"ko": "보내지 못했습니다", "en": "Could not send"},
+    "office_title": {"ko": "부서 업무", "en": "Office queue"},
+    "log_in": {"ko": "로그인", "en": "Log in"},
+    "password": {"ko": "비밀번호", "en": "Password"},
+    "office_slug": {"ko": "부서", "en": "Office"},
+    "show": {"ko": "보기", "en": "Show"},
+    "status": {"ko": "상태", "en": "Status"},
+    "actions": {"ko": "처리", "en": "Actions"},
+    "assignee": {"ko": "담당자 이메일", "en": "Assignee e-mail"},
+    "answer_help": {"ko": "시민에게 보낼 답변", "en": "Answer to the citizen"},
 }
 
 

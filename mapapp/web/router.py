@@ -139,3 +139,11 @@ def _group(status: str) -> str:
     if status in ("resolved", "closed"):
         return status
     return "open"
+
+
+@router.get("/office", response_class=HTMLResponse)
+def office_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """Office staff: log in, see the queue as a list and on a map, move reports along."""
+    locale = _locale(request, lang)
+    body = templates.get_template("office.html").render(locale=locale, t=i18n.messages(locale))
+    return _html(body, locale, lang)
