@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
@@ -48,6 +48,7 @@ class Category(Base):
     icon: Mapped[str] = mapped_column(String(64))
     nearby_radius_m: Mapped[int] = mapped_column(Integer, default=50)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    also_on: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     # Categories dropped from the files are retired, not deleted: old reports still point at them.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -39,6 +39,8 @@ class CategoryDefinition(Strict):
     color: str
     icon: str = Field(min_length=1, max_length=64)
     nearby_radius_m: int = Field(default=50, gt=0, le=500)
+    # Disaster layers on which open reports of this everyday category are shown too while they are on.
+    also_on: list[str] = Field(default_factory=list)
 
     _color = field_validator("color")(Style._hex_color.__func__)  # type: ignore[attr-defined]
 

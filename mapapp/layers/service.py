@@ -113,6 +113,12 @@ def load_layer_files(directory: Path) -> list[LayerDefinition]:
                     f"category {category.slug!r} is defined in both {owners[category.slug]} and {definition.slug}"
                 )
             owners[category.slug] = definition.slug
+    slugs = {d.slug for d in definitions}
+    for definition in definitions:
+        for category in definition.categories:
+            for other in category.also_on:
+                if other not in slugs:
+                    problems.append(f"{definition.slug}.yaml: categories: {category.slug}.also_on: no layer {other!r}")
     if problems:
         raise LayerFileError(problems)
     return definitions
@@ -159,6 +165,7 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
             category.response_hours = item.response_hours
             category.color, category.icon = item.color, item.icon
             category.nearby_radius_m = item.nearby_radius_m
+            category.also_on = list(item.also_on)
             category.sort_order = order
             category.retired = False
     for slug, category in categories.items():

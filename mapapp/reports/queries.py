@@ -111,8 +111,10 @@ def reports_feature_collection(
         where.append("r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
         params |= dict(zip(("west", "south", "east", "north"), bbox, strict=True))
     if layer:
-        where.append("l.slug = :layer")
+        # An open everyday report can belong to a disaster layer too (a blocked drain during a flood).
+        where.append("(l.slug = :layer OR (:layer = ANY(c.also_on) AND r.status = ANY(:open_statuses)))")
         params["layer"] = layer
+        params["open_statuses"] = list(OPEN_STATUSES)
     if category:
         where.append("c.slug = :category")
         params["category"] = category

@@ -64,7 +64,7 @@ def test_the_shipped_layer_files_define_the_three_layers_and_their_categories():
     [
         (
             GOOD.replace("level: district", "levle: district"),
-            "test.yaml: categories[0].levle: unknown key; expected one of: color, department, icon, level, name,",
+            "test.yaml: categories[0].levle: unknown key; expected one of: also_on, color, department, icon, level,",
         ),
         (
             GOOD.replace("level: district", "level: distrct"),
@@ -137,3 +137,9 @@ def test_archiving_in_the_file_archives_the_layer(session, tmp_path):
     write(tmp_path, "test", GOOD.format(slug="test", category="drain").replace("state: inactive", "state: archived"))
     layers.sync_layers(session, layers.load_layer_files(tmp_path))
     assert layers.get_layer_or_raise(session, slug="test").state == "archived"
+
+
+def test_also_on_must_name_a_layer(tmp_path):
+    write(tmp_path, "test", GOOD.format(slug="test", category="drain") + "    also_on: [volcano]\n")
+    with pytest.raises(layers.LayerFileError, match=r"drain\.also_on: no layer 'volcano'"):
+        layers.load_layer_files(tmp_path)

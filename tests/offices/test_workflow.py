@@ -345,3 +345,23 @@ def test_the_queue_exports_as_csv(client, tokens):
     assert lines[0].startswith("id,status,category") and len(lines) >= 2
     assert all(",streetlight-out," in line for line in lines[1:])
     assert client.get(f"/api/offices/{GANGNAM}/queue.csv", headers=auth(tokens, "mapo_manager")).status_code == 403
+
+
+def test_open_everyday_reports_that_belong_to_the_flood_layer_are_shown_on_it(client, tokens, demo_db):
+    drain = client.post(
+        "/api/reports", json={"layer": "facilities", "category": "drain-grate", "lat": 37.5663, "lon": 126.9016}
+    ).json()["id"]
+    fixed = client.post(
+        "/api/reports", json={"layer": "facilities", "category": "drain-grate", "lat": 37.5664, "lon": 126.9016}
+    ).json()["id"]
+    pothole = client.post(
+        "/api/reports", json={"layer": "facilities", "category": "pothole", "lat": 37.5665, "lon": 126.9016}
+    ).json()["id"]
+    for to, extra in (("acknowledged", {}), ("in_progress", {}), ("resolved", {"public_note": "cleared"})):
+        assert move(client, tokens, "admin", fixed, to, **extra).status_code == 200
+    assert client.post("/api/layers/flood/activate", json={}, headers=auth(tokens, "admin")).status_code == 200
+    try:
+        ids = [f["id"] for f in client.get("/api/reports", params={"layer": "flood", "limit": 5000}).json()["features"]]
+    finally:
+        client.post("/api/layers/flood/deactivate", headers=auth(tokens, "admin"))
+    assert drain in ids and fixed not in ids and pothole not in ids
