@@ -13,6 +13,7 @@ from sqlalchemy import text
 from mapapp import __version__
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
 from mapapp.accounts.router import router as accounts_router
+from mapapp.admin.router import router as admin_router
 from mapapp.core.db import get_engine
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
     app.include_router(web_router)
     app.include_router(accounts_router)
     app.include_router(offices_router)
+    app.include_router(admin_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -76,6 +76,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "actions": {"ko": "처리", "en": "Actions"},
     "assignee": {"ko": "담당자 이메일", "en": "Assignee e-mail"},
     "answer_help": {"ko": "시민에게 보낼 답변", "en": "Answer to the citizen"},
+    "admin_title": {"ko": "시 관리자", "en": "City administration"},
+    "activate": {"ko": "활성화", "en": "Activate"},
+    "deactivate": {"ko": "비활성화", "en": "Deactivate"},
+    "banner_ko": {"ko": "안내 문구 (한국어)", "en": "Banner (Korean)"},
+    "banner_en": {"ko": "안내 문구 (영어)", "en": "Banner (English)"},
+    "until": {"ko": "종료 시각", "en": "Ends at"},
+    "offices": {"ko": "부서와 직원", "en": "Offices and staff"},
+    "users": {"ko": "사용자", "en": "Users"},
+    "triage_queue": {"ko": "분류 대기열", "en": "Triage queue"},
+    "route_to": {"ko": "배정", "en": "Route"},
 }
 
 

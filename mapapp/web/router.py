@@ -147,3 +147,11 @@ def office_page(request: Request, lang: str | None = None) -> HTMLResponse:
     locale = _locale(request, lang)
     body = templates.get_template("office.html").render(locale=locale, t=i18n.messages(locale))
     return _html(body, locale, lang)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """City administrators: layers (switch disaster layers), offices and staff, users, triage, boundaries."""
+    locale = _locale(request, lang)
+    body = templates.get_template("admin.html").render(locale=locale, t=i18n.messages(locale))
+    return _html(body, locale, lang)

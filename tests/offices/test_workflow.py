@@ -365,3 +365,14 @@ def test_open_everyday_reports_that_belong_to_the_flood_layer_are_shown_on_it(cl
     finally:
         client.post("/api/layers/flood/deactivate", headers=auth(tokens, "admin"))
     assert drain in ids and fixed not in ids and pothole not in ids
+
+
+def test_only_administrators_read_the_admin_overview(client, tokens):
+    assert client.get("/api/admin/overview", headers=auth(tokens, "admin")).status_code == 200
+    for who in ("triage", "mapo_manager", "mapo_staff"):
+        assert client.get("/api/admin/overview", headers=auth(tokens, who)).status_code == 403
+    assert client.get("/api/admin/overview").status_code == 401
+    body = client.get("/api/admin/overview", headers=auth(tokens, "admin")).json()
+    assert {layer["slug"] for layer in body["layers"]} == {"facilities", "flood", "slope"}
+    assert any(u["email"] == "staff@mapo.example" and u["office"] == MAPO for u in body["users"])
+    assert any(o["slug"] == MAPO and o["staff"] >= 2 for o in body["offices"])
