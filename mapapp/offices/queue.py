@@ -43,6 +43,7 @@ def office_queue(
     category: str | None = None,
     layer: str | None = None,
     overdue: bool | None = None,
+    min_age_hours: float | None = None,
     sort: str = "age",
     limit: int = 500,
 ) -> dict[str, Any]:
@@ -63,6 +64,9 @@ def office_queue(
     if layer:
         where.append("l.slug = :layer")
         params["layer"] = layer
+    if min_age_hours is not None:
+        where.append("r.created_at <= now() - make_interval(secs => :min_age * 3600)")
+        params["min_age"] = min_age_hours
     if overdue is not None:
         where.append(
             "(r.status NOT IN ('resolved', 'closed') AND r.created_at + "

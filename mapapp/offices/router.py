@@ -50,7 +50,8 @@ def office_queue(
     category: str | None = None,
     layer: str | None = None,
     overdue: bool | None = None,
-    sort: str = "age",
+    min_age_hours: Annotated[float | None, Query(ge=0, description="only reports at least this old")] = None,
+    sort: Annotated[str, Query(description="age (oldest first), newest, or priority (due first)")] = "age",
 ) -> dict[str, Any]:
     with transaction() as session:
         return queue.office_queue(
@@ -61,6 +62,7 @@ def office_queue(
             category=category,
             layer=layer,
             overdue=overdue,
+            min_age_hours=min_age_hours,
             sort=sort,
         )
 

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, text
 
 from mapapp.accounts import service as accounts
 from mapapp.core.db import transaction
+from mapapp.offices.workflow import TRANSITIONS
 
 PASSWORD = "correct horse battery staple"
 MAPO, GANGNAM = "11440-roads", "11680-roads"
@@ -376,3 +377,80 @@ def test_only_administrators_read_the_admin_overview(client, tokens):
     assert {layer["slug"] for layer in body["layers"]} == {"facilities", "flood", "slope"}
     assert any(u["email"] == "staff@mapo.example" and u["office"] == MAPO for u in body["users"])
     assert any(o["slug"] == MAPO and o["staff"] >= 2 for o in body["offices"])
+
+
+EVERY_MOVE = [(start, to) for start, targets in TRANSITIONS.items() for to in targets]
+
+
+@pytest.mark.parametrize("start, to", EVERY_MOVE, ids=[f"{a}->{b}" for a, b in EVERY_MOVE])
+def test_every_allowed_move(client, tokens, demo_db, start, to):
+    public_id = new_report(client)
+    engine = create_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET status = :s WHERE public_id = :p"), {"s": start, "p": public_id})
+    engine.dispose()
+    extra = {
+        "assigned": {"assignee": "staff@mapo.example"},
+        "resolved": {"public_note": "done"},
+        "closed": {"reason": "cannot_fix", "public_note": "private land"},
+    }.get(to, {})
+    response = move(client, tokens, "mapo_manager", public_id, to, **extra)
+    assert response.status_code == 200, response.text
+    timeline = client.get(f"/api/reports/{public_id}").json()["properties"]["timeline"]
+    assert (timeline[-1]["from"], timeline[-1]["to"]) == (start, to)
+
+
+MORE_ENDPOINTS = {
+    # who: (transfer a Mapo report, Mapo after photo, Mapo CSV, activate flood, admin overview)
+    "admin": (200, 200, 200, 200, 200),
+    "triage": (403, 403, 403, 403, 403),
+    "mapo_manager": (200, 200, 200, 403, 403),
+    "mapo_staff": (200, 200, 200, 403, 403),
+    "gangnam_manager": (403, 403, 403, 403, 403),
+    "gangnam_staff": (403, 403, 403, 403, 403),
+    None: (401, 401, 401, 401, 401),
+}
+
+
+@pytest.mark.parametrize("who", list(MORE_ENDPOINTS), ids=[str(w) for w in MORE_ENDPOINTS])
+def test_authorization_matrix_of_the_other_staff_endpoints(client, tokens, who):
+    from tests.factories import make_photo
+
+    headers = auth(tokens, who) if who else {}
+    got = (
+        client.post(
+            f"/api/reports/{new_report(client)}/transfer",
+            json={"to_office": GANGNAM, "reason": "theirs"},
+            headers=headers,
+        ).status_code,
+        client.post(
+            f"/api/reports/{new_report(client)}/after-photo",
+            headers=headers,
+            files={"photo": ("a.jpg", make_photo(size=(64, 64)), "image/jpeg")},
+        ).status_code,
+        client.get(f"/api/offices/{MAPO}/queue.csv", headers=headers).status_code,
+        client.post("/api/layers/flood/activate", json={}, headers=headers).status_code,
+        client.get("/api/admin/overview", headers=headers).status_code,
+    )
+    if who == "admin":
+        client.post("/api/layers/flood/deactivate", headers=headers)
+    assert got == MORE_ENDPOINTS[who]
+
+
+def test_age_filter_and_log_out(client, tokens, demo_db):
+    old = new_report(client)
+    engine = create_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET created_at = now() - interval '5 days' WHERE public_id = :p"), {"p": old})
+    engine.dispose()
+    aged = client.get(
+        f"/api/offices/{MAPO}/queue",
+        params={"min_age_hours": 72, "sort": "priority"},
+        headers=auth(tokens, "mapo_manager"),
+    ).json()["reports"]
+    assert old in [r["id"] for r in aged] and all(r["id"] != new_report(client) for r in aged)
+    login = client.post("/api/auth/login", json={"email": "staff@mapo.example", "password": PASSWORD}).json()
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {login['token']}"}
+    assert client.post("/api/auth/logout", headers=bearer).status_code == 200
+    assert client.get(f"/api/offices/{MAPO}/queue", headers=bearer).status_code == 401
