@@ -337,7 +337,7 @@ def submit_report(
     for p in processed:
         storage.put(p.display_key, p.display)
         storage.put(p.thumbnail_key, p.thumbnail)
-    report_id, public_id, status = _save(
+    report_id, public_id, status, office_email = _save(
         session, checked, target, decision, lon, lat, source, flag, processed, draft.channel
     )
     if idempotency_key:
@@ -359,7 +359,7 @@ def submit_report(
     )
     messages.tell_office(
         session,
-        office_email=office.email if office else None,
+        office_email=office_email,
         public_id=public_id,
         category=target.category_slug,
         status=status,
@@ -402,7 +402,7 @@ SAVE_SQL = text(
         UNION ALL
         SELECT id, 'routed', 'submitted', :status, 'system', '', '' FROM r
     )
-    SELECT id FROM r
+    SELECT id, (SELECT email FROM offices WHERE id = :office_id) AS office_email FROM r
     """
 )
 
@@ -418,12 +418,12 @@ def _save(
     flag: str | None,
     processed: list[photo_pipeline.ProcessedPhoto],
     channel: str,
-) -> tuple[int, str, str]:
+) -> tuple[int, str, str, str | None]:
     """Step 7: the report, its routing decision, its first events, then its photos."""
     district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
     status = "triage" if decision.triage else "routed"
     public_id = new_public_id()
-    report_id = session.execute(
+    report_id, office_email = session.execute(
         SAVE_SQL,
         {
             "public_id": public_id,
@@ -448,7 +448,7 @@ def _save(
             "reason_code": decision.reason_code,
             "params": json.dumps(decision.reason_params, ensure_ascii=False),
         },
-    ).scalar_one()
+    ).one()
     if processed:
         session.execute(
             insert(Photo),
@@ -473,7 +473,7 @@ def _save(
                 for i, p in enumerate(processed)
             ],
         )
-    return report_id, public_id, status
+    return report_id, public_id, status, office_email
 
 
 def _replay(session: Session, report_id: int) -> SubmittedReport:

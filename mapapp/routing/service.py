@@ -45,7 +45,6 @@ class OfficeRef:
     slug: str
     name_ko: str
     name_en: str
-    email: str | None = None  # where new-report notices go
 
 
 REASONS = {
@@ -127,15 +126,15 @@ class _Missing(dict[str, Any]):
 # district part containing the point (lowest code on a shared border), else the nearest district part
 # within the tolerance, the city (the district's parent, else the city polygon), the dong, the
 # category's rule and its office. Only the constant point is built; the indexed columns are untouched.
-ROUTE_STATEMENT = "mapapp_route_v2"
+ROUTE_STATEMENT = "mapapp_route_v3"
 PREPARE_ROUTE = """
-PREPARE mapapp_route_v2 (float8, float8, text, float8, float8) AS
+PREPARE mapapp_route_v3 (float8, float8, text, float8, float8) AS
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
 SELECT cat.id, cat.slug, cat.level, cat.department, cat.name_ko, cat.name_en,
        d.id, d.code, d.name_ko, d.name_en, dist.distance_m,
        c.id, c.code, c.name_ko, c.name_en,
        g.id, g.code, g.name_ko, g.name_en,
-       o.id, o.slug, o.name_ko, o.name_en, o.email
+       o.id, o.slug, o.name_ko, o.name_en
 FROM pt
 JOIN categories cat ON cat.slug = $3 AND NOT cat.retired
 LEFT JOIN LATERAL (
@@ -156,7 +155,7 @@ LEFT JOIN jurisdictions g ON g.id = (
 LEFT JOIN offices o ON d.id IS NOT NULL AND o.active AND o.department = cat.department
      AND o.jurisdiction_id = CASE cat.level WHEN 'district' THEN d.id ELSE c.id END
 """
-EXECUTE_ROUTE = "EXECUTE mapapp_route_v2 (%s, %s, %s, %s, %s)"
+EXECUTE_ROUTE = "EXECUTE mapapp_route_v3 (%s, %s, %s, %s, %s)"
 
 
 def tolerance_degrees(tolerance_m: float, lat: float) -> float:
@@ -240,7 +239,7 @@ def _decision(row: tuple[Any, ...], tolerance_m: float) -> RoutingDecision:
         }
     if row[19] is None:
         return RoutingDecision(category_id, category_slug, None, found, method, rule, "triage_no_office", params)
-    office = OfficeRef(row[19], row[20], row[21], row[22], row[23])
+    office = OfficeRef(row[19], row[20], row[21], row[22])
     params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
     code = "routed_by_category" if method == "contains" else "routed_nearest_district"
     return RoutingDecision(category_id, category_slug, office, found, method, rule, code, params)
