@@ -22,9 +22,15 @@
 
   async function load() {
     const office = $("q-office").value.trim();
-    const status = $("q-status").value;
-    const res = await fetch(`/api/offices/${encodeURIComponent(office)}/queue` + (status ? `?status=${status}` : ""),
-                            { credentials: "same-origin" });
+    const q = new URLSearchParams();
+    if ($("q-status").value) q.set("status", $("q-status").value);
+    if ($("q-category").value.trim()) q.set("category", $("q-category").value.trim());
+    if ($("q-age").value) q.set("min_age_hours", $("q-age").value);
+    if ($("q-overdue").value) q.set("overdue", $("q-overdue").value);
+    q.set("sort", $("q-sort").value);
+    const base = `/api/offices/${encodeURIComponent(office)}/queue`;
+    $("csv").href = `${base}.csv?${q}`;
+    const res = await fetch(`${base}?${q}`, { credentials: "same-origin" });
     if (!res.ok) { $("work-error").textContent = (await res.json()).error.message; return; }
     const data = await res.json();
     $("counts").textContent = Object.entries(data.counts).map(([k, v]) => `${k}: ${v}`).join(" · ");

@@ -50,6 +50,11 @@ def test_manager_assigns_staff_resolves_citizen_sees_it(browser, watch, live_ser
     row.wait_for()
     assert page.locator("#queue-map path.leaflet-interactive").count() >= 1  # on the map too
     screenshot(page, "office-queue")
+    page.select_option("#q-sort", "priority")
+    page.fill("#q-category", "pothole")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_function("() => document.getElementById('csv').href.includes('category=pothole')")
+    assert page.locator(f"tr[data-id='{public_id}']").count() == 1
     row.get_by_role("button", name="acknowledged").click()
     page.locator(f"tr[data-id='{public_id}'] .status", has_text="acknowledged").wait_for()
     page.once("dialog", lambda dialog: dialog.accept("crew@mapo.example"))
