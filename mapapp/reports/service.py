@@ -22,6 +22,7 @@ from mapapp import photos as photo_pipeline
 from mapapp import routing
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
+from mapapp.layers.models import Layer
 from mapapp.photos.models import Photo
 from mapapp.reports import messages
 from mapapp.reports.models import OPEN_STATUSES, IdempotencyKey, Report, Supporter
@@ -513,12 +514,17 @@ def support_report(session: Session, *, public_id: str, supporter: str) -> tuple
     if not 8 <= len(supporter) <= 200:
         raise InvalidInput("a supporter token of 8 to 200 characters is needed", field="supporter")
     report = session.execute(
-        select(Report.id, Report.status, Report.support_count).where(Report.public_id == public_id).with_for_update()
+        select(Report.id, Report.status, Report.support_count, Layer.state)
+        .join(Layer, Layer.id == Report.layer_id)
+        .where(Report.public_id == public_id)
+        .with_for_update(of=Report)
     ).first()
     if report is None:
         raise ReportNotFound(f"there is no report {public_id!r}")
     if report.status not in OPEN_STATUSES:
         raise ReportClosed("this report is closed; file a new report if the problem is back")
+    if report.state != "active":  # a switched-off disaster layer keeps its reports, read-only
+        raise LayerInactive("this layer is not taking reports now; its reports are kept read-only")
     digest = hashlib.sha256(f"{get_settings().secret_key}:{supporter}".encode()).hexdigest()
     added = session.execute(
         pg_insert(Supporter)

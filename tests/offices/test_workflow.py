@@ -454,3 +454,14 @@ def test_age_filter_and_log_out(client, tokens, demo_db):
     bearer = {"Authorization": f"Bearer {login['token']}"}
     assert client.post("/api/auth/logout", headers=bearer).status_code == 200
     assert client.get(f"/api/offices/{MAPO}/queue", headers=bearer).status_code == 401
+
+
+def test_a_switched_off_layer_keeps_its_reports_read_only(client, tokens):
+    assert client.post("/api/layers/slope/activate", json={}, headers=auth(tokens, "admin")).status_code == 200
+    rocks = client.post(
+        "/api/reports", json={"layer": "slope", "category": "fallen-rocks", "lat": 37.5663, "lon": 126.9016}
+    ).json()["id"]
+    assert client.post("/api/layers/slope/deactivate", headers=auth(tokens, "admin")).status_code == 200
+    assert client.get(f"/api/reports/{rocks}").status_code == 200
+    me_too = client.post(f"/api/reports/{rocks}/support", json={"supporter": "browser-token-slope"})
+    assert me_too.status_code == 409 and me_too.json()["error"]["code"] == "layer_inactive"
