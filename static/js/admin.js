@@ -3,19 +3,8 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const A = window.ADMIN, t = A.t;
-  function esc(v) {
-    return String(v == null ? "" : v).replace(/[&<>"']/g, (c) => (
-      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  }
+  const { esc, post } = window.staff;
   function name(o) { return o ? (o[A.locale] || o.en || o.ko || "") : ""; }
-  async function post(url, body) {
-    const res = await fetch(url, { method: "POST", credentials: "same-origin", headers: {
-      "Content-Type": "application/json", "X-CSRF-Token": sessionStorage.getItem("mapapp-csrf") || "" },
-      body: JSON.stringify(body || {}) });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((data.error && data.error.message) || res.status);
-    return data;
-  }
   function rows(id, items, cells) {
     $(id).querySelector("tbody").innerHTML = items.map((i) => "<tr>" + cells(i).map((c) => `<td>${c}</td>`).join("") + "</tr>").join("");
   }
@@ -59,20 +48,8 @@
     } catch (err) { $("admin-error").textContent = err.message; }
   });
 
-  $("login").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const res = await fetch("/api/auth/login", { method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email: $("l-email").value, password: $("l-password").value }) });
-    const data = await res.json();
-    if (!res.ok) { $("login-error").textContent = data.error.message; return; }
-    sessionStorage.setItem("mapapp-csrf", data.csrf_token);
-    window.location.reload();
-  });
-
   document.addEventListener("DOMContentLoaded", async () => {
-    const me = await fetch("/api/auth/me", { credentials: "same-origin" });
-    if (!me.ok) { $("login").hidden = false; return; }
+    if (!(await window.staff.whoIsLoggedIn())) return;
     $("admin").hidden = false;
     load();
   });

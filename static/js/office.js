@@ -6,19 +6,7 @@
                  acknowledged: ["assigned", "in_progress"], assigned: ["in_progress"], in_progress: ["resolved"] };
   let map = null, markers = null, me = null;
 
-  function esc(v) {
-    return String(v == null ? "" : v).replace(/[&<>"']/g, (c) => (
-      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  }
-  function csrf() { return sessionStorage.getItem("mapapp-csrf") || ""; }
-  async function post(url, body, isForm) {
-    const res = await fetch(url, { method: "POST", credentials: "same-origin",
-      headers: isForm ? { "X-CSRF-Token": csrf() } : { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-      body: isForm ? body : JSON.stringify(body) });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((data.error && data.error.message) || res.status);
-    return data;
-  }
+  const { esc, post } = window.staff;
 
   async function load() {
     const office = $("q-office").value.trim();
@@ -69,9 +57,8 @@
   }
 
   async function start() {
-    const res = await fetch("/api/auth/me", { credentials: "same-origin" });
-    if (!res.ok) { $("login").hidden = false; $("l-email").focus(); return; }
-    me = await res.json();
+    me = await window.staff.whoIsLoggedIn();
+    if (!me) return;
     $("work").hidden = false;
     $("q-office").value = me.office || "";
     map = L.map("queue-map").setView([37.5665, 126.978], 11);
@@ -81,15 +68,5 @@
     if (me.office) load();
   }
 
-  $("login").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const res = await fetch("/api/auth/login", { method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email: $("l-email").value, password: $("l-password").value }) });
-    const data = await res.json();
-    if (!res.ok) { $("login-error").textContent = data.error.message; return; }
-    sessionStorage.setItem("mapapp-csrf", data.csrf_token);
-    window.location.reload();
-  });
   document.addEventListener("DOMContentLoaded", start);
 })();
