@@ -2,9 +2,10 @@
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -42,53 +43,44 @@ def _summary(report: Any) -> dict[str, Any]:
     return {"id": report.public_id, "status": report.status, "office_id": report.office_id}
 
 
+@dataclass
+class QueueFilters:
+    """The queue's filters, the same for the page, the API and the CSV export."""
+
+    status: Annotated[list[str] | None, Query()] = None
+    category: str | None = None
+    layer: str | None = None
+    overdue: bool | None = None
+    min_age_hours: Annotated[float | None, Query(ge=0, description="only reports at least this old")] = None
+    sort: Annotated[str, Query(description="age (oldest first), newest, or priority (due first)")] = "age"
+
+    def read(self, actor: Any, slug: str, limit: int = 500) -> dict[str, Any]:
+        with transaction() as session:
+            return queue.office_queue(
+                session,
+                actor=actor,
+                office_slug=slug,
+                statuses=self.status,
+                category=self.category,
+                layer=self.layer,
+                overdue=self.overdue,
+                min_age_hours=self.min_age_hours,
+                sort=self.sort,
+                limit=limit,
+            )
+
+
+FiltersDep = Annotated[QueueFilters, Depends()]
+
+
 @router.get("/offices/{slug}/queue", summary="An office's queue")
-def office_queue(
-    slug: str,
-    actor: ActorDep,
-    status: Annotated[list[str] | None, Query()] = None,
-    category: str | None = None,
-    layer: str | None = None,
-    overdue: bool | None = None,
-    min_age_hours: Annotated[float | None, Query(ge=0, description="only reports at least this old")] = None,
-    sort: Annotated[str, Query(description="age (oldest first), newest, or priority (due first)")] = "age",
-) -> dict[str, Any]:
-    with transaction() as session:
-        return queue.office_queue(
-            session,
-            actor=actor,
-            office_slug=slug,
-            statuses=status,
-            category=category,
-            layer=layer,
-            overdue=overdue,
-            min_age_hours=min_age_hours,
-            sort=sort,
-        )
+def office_queue(slug: str, actor: ActorDep, filters: FiltersDep) -> dict[str, Any]:
+    return filters.read(actor, slug)
 
 
 @router.get("/offices/{slug}/queue.csv", summary="The filtered queue as CSV", response_class=Response)
-def office_queue_csv(
-    slug: str,
-    actor: ActorDep,
-    status: Annotated[list[str] | None, Query()] = None,
-    category: str | None = None,
-    layer: str | None = None,
-    overdue: bool | None = None,
-    sort: str = "age",
-) -> Response:
-    with transaction() as session:
-        body = queue.office_queue(
-            session,
-            actor=actor,
-            office_slug=slug,
-            statuses=status,
-            category=category,
-            layer=layer,
-            overdue=overdue,
-            sort=sort,
-            limit=100_000,
-        )
+def office_queue_csv(slug: str, actor: ActorDep, filters: FiltersDep) -> Response:
+    body = filters.read(actor, slug, limit=100_000)
     out = io.StringIO()
     columns = [
         "id",
