@@ -1,42 +1,169 @@
 """The FastAPI application: routers mounted, the domain error table registered."""
 
+import html
+import json
 import logging
+import math
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mapapp import __version__
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
 from mapapp.accounts.router import router as accounts_router
 from mapapp.admin.router import router as admin_router
+from mapapp.core import requests as request_edge
+from mapapp.core.bodylimit import BodyLimitMiddleware
 from mapapp.core.db import get_engine
-from mapapp.core.errors import DomainError
+from mapapp.core.errors import (
+    Busy,
+    DatabaseUnavailable,
+    DomainError,
+    InvalidRequest,
+    MethodNotAllowed,
+    RouteNotFound,
+)
 from mapapp.core.settings import get_settings
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
 from mapapp.offices.router import router as offices_router
+from mapapp.open311.router import error_answer as open311_error
 from mapapp.open311.router import router as open311_router
 from mapapp.reports.router import router as reports_router
 from mapapp.web.router import router as web_router
+from mapapp.web.security import SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
 
 
-async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+# Paths whose clients are programs: they always get JSON (or Open311's shape), never an HTML page.
+_MACHINE_PATHS = ("/api/", "/open311/", "/static/", "/media/", "/openapi.json", "/healthz", "/readyz")
+
+
+def _plain(value: Any) -> Any:
+    """An error body that always serialises: a message may quote input with lone surrogates or NaN."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return _plain(str(value))
+
+
+def error_response(request: Request, exc: DomainError) -> Response:
+    """The one place an error becomes an answer: our JSON shape; Open311's on /open311/; a page for a person."""
+    path = request.url.path
+    if path.startswith("/open311/"):
+        return open311_error(path, exc)
+    body = _plain(exc.to_body())
+    if not path.startswith(_MACHINE_PATHS) and "text/html" in request.headers.get("accept", ""):
+        # Someone following a link in a browser: a readable page, same status, same code.
+        error = body["error"]
+        page = (
+            f'<!doctype html><html><head><meta charset="utf-8"><title>{exc.status}</title></head>'
+            f"<body><h1>{html.escape(error['message'])}</h1><p><code>{html.escape(error['code'])}</code></p>"
+            '<p><a href="/">Map / 지도</a></p></body></html>'
+        )
+        return HTMLResponse(page, status_code=exc.status, headers=exc.headers())
+    content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return Response(content, status_code=exc.status, media_type="application/json", headers=exc.headers())
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return JSONResponse(exc.to_body(), status_code=exc.status)
+    return error_response(request, exc)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+class _RequestNotValid(InvalidRequest):
+    """FastAPI's parameter validation: the details are the list of problems, field by field."""
+
+    status = 422
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("the request is not valid")
+        self.problems = problems
+
+    def to_body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.problems}}
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
-    body = {"error": {"code": "invalid_request", "message": "the request is not valid", "details": problems}}
-    return JSONResponse(body, status_code=422)
+    return error_response(request, _RequestNotValid(problems))
+
+
+# Starlette's own errors (unknown path, wrong method, unreadable form) in our shape, with their codes.
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error: DomainError
+    if exc.status_code == 404:
+        error = RouteNotFound("there is nothing at this address")
+    elif exc.status_code == 405:
+        # Starlette's Allow names the first route of the path only; a path may have a GET and a POST route.
+        routes = request.app.router.routes
+        allow = ", ".join(
+            m
+            for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            if any(r.matches({**request.scope, "method": m})[0] == Match.FULL for r in routes)
+        ) or (exc.headers or {}).get("Allow", "")
+        error = MethodNotAllowed(f"{request.method} is not allowed here", allow=allow)
+        exc.headers = {**(exc.headers or {}), "Allow": allow}
+    else:
+        error = DomainError(str(exc.detail))
+        error.status = exc.status_code
+        error.code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    response = error_response(request, error)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def _database_is_down(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    # No SQLSTATE: the connection itself failed. 08: connection exception; 53: too many connections,
+    # out of memory or disk; 57P0x: shut down or starting up. 57014 is a cancelled statement, not an outage.
+    pgcode = getattr(exc.orig, "pgcode", None)
+    return pgcode is None or pgcode[:2] in ("08", "53") or pgcode in ("57P01", "57P02", "57P03")
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if not _database_is_down(exc):
+        raise exc  # a bug, not an outage: the catch-all logs it and answers 500
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, str(exc.orig).strip())
+    return error_response(request, DatabaseUnavailable("the database is not available; try again shortly"))
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    log.warning("no database connection free for %s %s within the pool timeout", request.method, request.url.path)
+    return error_response(request, Busy("the server is busy; try again in a few seconds"))
 
 
 VENDOR = {  # URL name -> folder inside the npm package
@@ -64,11 +191,14 @@ def create_app() -> FastAPI:
         title="mapapp",
         version=__version__,
         description="Community hazard-reporting map: citizen reports routed to the responsible office.",
-        docs_url=None,  # served below with Swagger UI from our own origin, never a CDN
+        docs_url=None,  # mapapp.web.router serves Swagger UI from our own origin, never a CDN, under our CSP
         redoc_url=None,
     )
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.include_router(layers_router)
     app.include_router(reports_router)
     app.include_router(open311_router)
@@ -82,20 +212,31 @@ def create_app() -> FastAPI:
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     _mount_assets(app, settings.static_dir, settings.vendor_dir)
 
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="mapapp API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
-        )
-
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers; the outbox backlog")
+    def readyz() -> dict[str, Any]:
+        from mapapp.notify import service as outbox
+
+        try:
+            with get_engine().connect() as conn:
+                backlog = outbox.backlog(conn)
+        except (OperationalError, InterfaceError) as exc:
+            raise DatabaseUnavailable("the database cannot be reached; try again shortly") from exc
+        return {"status": "ok", "database": "ok", "outbox": backlog.as_dict()}
+
+    # Malformed input (issue 8): HEAD as GET, unstorable URLs refused, any unexpected error a 500 in our shape.
+    app.add_middleware(request_edge.HeadAsGet, router=app.router)
+    app.add_middleware(request_edge.RequestGuard, render=error_response)
+    app.add_middleware(request_edge.UnexpectedErrors, render=error_response)
+    # Uploads (issue 8): body bytes counted as they arrive, 413 past the limit, with or without Content-Length.
+    app.add_middleware(BodyLimitMiddleware)
+
+    # Keep this the last middleware added (the outermost): every answer, other middleware's too, gets the
+    # CSP, framing, nosniff and referrer headers.
+    app.add_middleware(SecurityHeadersMiddleware, tile_url=settings.tile_url)
     return app

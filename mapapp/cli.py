@@ -4,9 +4,13 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import psycopg2
+import sqlalchemy.engine
+import sqlalchemy.exc
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -37,7 +41,7 @@ apikeys_app = typer.Typer(
 )
 users_app = typer.Typer(help="Staff accounts: administrators, triage, office managers and staff.", no_args_is_help=True)
 photos_app = typer.Typer(help="Stored photo files.", no_args_is_help=True)
-demo_app = typer.Typer(help="Demo data: a made-up city with districts, offices and reports.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data: Seoul's real districts and dong, offices and reports.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (boundaries_app, "boundaries"),
@@ -70,6 +74,36 @@ def _command() -> Iterator[None]:
     except DomainError as exc:
         err.print(f"[red]error ({exc.code}):[/red] {exc.message}", highlight=False)
         raise typer.Exit(2) from exc
+    except (sqlalchemy.exc.OperationalError, psycopg2.OperationalError) as exc:
+        url = sqlalchemy.engine.make_url(get_settings().database_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(
+            f"[red]cannot reach the database[/red] {url}: {reason}\n"
+            "  Start PostgreSQL and create the database (`make run` does both), or set MAPAPP_DATABASE_URL.",
+            highlight=False,
+        )
+        raise typer.Exit(2) from exc
+    except (sqlalchemy.exc.ProgrammingError, psycopg2.ProgrammingError) as exc:
+        if _database_revision_or_none() == _head_revision():
+            raise
+        err.print(
+            "[red]the database is not migrated to this version of mapapp[/red]: run `mapapp db upgrade`",
+            highlight=False,
+        )
+        raise typer.Exit(2) from exc
+
+
+def _database_revision_or_none() -> str | None:
+    try:
+        return _database_revision()
+    except sqlalchemy.exc.SQLAlchemyError:
+        return None
+
+
+def _head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 @contextmanager
@@ -99,6 +133,8 @@ def serve(
     with _command():
         settings = get_settings()
         host, port = host or settings.host, port or settings.port
+        _check_assets(settings.static_dir, settings.vendor_dir)
+        _check_port_free(host, port)
         console.print(f"mapapp is serving on [bold]http://{host}:{port}/[/bold]  (API docs: /docs)")
         uvicorn.run(
             "mapapp.app:create_app",
@@ -107,8 +143,44 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
-            proxy_headers=True,
+            # X-Forwarded-For is read by mapapp itself, and only from MAPAPP_TRUSTED_PROXIES: uvicorn's own
+            # rewrite would believe any client on 127.0.0.1 whatever the settings say.
+            proxy_headers=False,
         )
+
+
+def _check_assets(static_dir: Path, vendor_dir: Path) -> None:
+    """Refuse to serve a map that would 404 its own scripts; say the command that installs them."""
+    from mapapp.app import VENDOR
+
+    missing = [str(vendor_dir / folder) for folder in VENDOR.values() if not (vendor_dir / folder).is_dir()]
+    if not (static_dir / "js").is_dir():
+        missing.append(str(static_dir / "js"))
+    if missing:
+        err.print(
+            f"[red]the map's browser assets are missing[/red] ({', '.join(missing)}). In a checkout run "
+            "`npm ci --ignore-scripts` (or `make run`); an installed package carries them only when it was built "
+            "from a checkout that had them.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Say so in one line, before anything claims to be serving, when the address is taken."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            err.print(
+                f"[red]cannot serve on {host}:{port}[/red]: {exc.strerror}. "
+                "Stop the other server there, or choose another port with --port.",
+                highlight=False,
+            )
+            raise typer.Exit(2) from exc
 
 
 # --- database -----------------------------------------------------------------------------------
@@ -117,10 +189,22 @@ def serve(
 def _alembic_config() -> Any:
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parents[1]
+    from mapapp.core.settings import ASSETS_DIR
+
+    root = ASSETS_DIR
     config = Config(str(root / "alembic.ini"))
     config.set_main_option("script_location", str(root / "migrations"))
     return config
+
+
+def _database_revision() -> str | None:
+    """The revision the configured database is at (None: not migrated at all)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from mapapp.core.db import get_engine
+
+    with get_engine().connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 @db_app.command("upgrade")
@@ -129,8 +213,13 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
     from alembic import command
 
     with _command():
+        before = _database_revision()
         command.upgrade(_alembic_config(), revision)
-        console.print(f"database is at revision {revision}")
+        after = _database_revision()
+        if before == after:
+            console.print(f"database already at revision {after}: nothing to do")
+        else:
+            console.print(f"database migrated from revision {before or 'empty'} to {after}")
 
 
 @db_app.command("downgrade")
@@ -139,8 +228,9 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
     from alembic import command
 
     with _command():
+        before = _database_revision()
         command.downgrade(_alembic_config(), revision)
-        console.print(f"database is at revision {revision}")
+        console.print(f"database downgraded from revision {before or 'empty'} to {_database_revision() or 'empty'}")
 
 
 @db_app.command("current")
@@ -336,12 +426,18 @@ def layers_list() -> None:
 # --- routing --------------------------------------------------------------------------------------
 
 
-@app.command("route")
+class Language(StrEnum):
+    ko = "ko"
+    en = "en"
+
+
+# ignore_unknown_options: a western longitude such as -73.98 is an argument, not an unknown option.
+@app.command("route", context_settings={"ignore_unknown_options": True})
 def route_cmd(
-    lon: Annotated[float, typer.Argument(help="Longitude (WGS84)")],
+    lon: Annotated[float, typer.Argument(help="Longitude (WGS84), e.g. 126.90 or -73.98")],
     lat: Annotated[float, typer.Argument(help="Latitude (WGS84)")],
     category: Annotated[str, typer.Option(help="Category slug, e.g. streetlight-out")],
-    lang: Annotated[str, typer.Option(help="ko or en")] = "en",
+    lang: Annotated[Language, typer.Option(help="Language of the names and the reason")] = Language.en,
     as_json: Annotated[bool, typer.Option("--json", help="Print the decision as JSON")] = False,
 ) -> None:
     """Show which office a report at LON LAT in CATEGORY would go to, and why."""
@@ -362,7 +458,7 @@ def route_cmd(
                     "method": decision.method,
                     "rule": decision.rule,
                     "reason_code": decision.reason_code,
-                    "reason": decision.reason(lang),
+                    "reason": decision.reason(lang.value),
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -376,7 +472,7 @@ def route_cmd(
     for j in decision.jurisdictions:
         console.print(f"{j.level + ':':9} {j.code}  {j.name_ko} ({j.name_en})")
     console.print(f"rule:     {decision.rule}")
-    console.print(f"reason:   {decision.reason(lang)}", highlight=False)
+    console.print(f"reason:   {decision.reason(lang.value)}", highlight=False)
 
 
 @reports_app.command("reroute")
@@ -406,22 +502,80 @@ def apikeys_create(name: Annotated[str, typer.Argument(help="Who the key is for,
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option(help="Deliver what is due once, then stop")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 2.0,
+    interval: Annotated[float, typer.Option(help="Seconds between polls when idle, and between report lines")] = 2.0,
+    threads: Annotated[int | None, typer.Option(help="Delivery threads (default MAPAPP_NOTIFY_WORKER_THREADS)")] = None,
 ) -> None:
-    """Deliver the outbox: e-mail over SMTP and signed webhooks, retried with backoff until they go."""
-    import time
+    """Deliver the outbox (e-mail over SMTP, signed webhooks) and run the photo cleanup on its schedule.
 
+    Rides out database and peer outages (reconnecting with backoff); several workers may run side by side.
+    """
+    import logging
+
+    from mapapp.core.db import get_engine
+    from mapapp.notify import service as outbox
+    from mapapp.notify.senders import NetworkSender
+    from mapapp.notify.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    for chatty in ("httpx", "httpcore"):  # a line per request would bury the worker's own lines
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    with _command():
+        if once:
+            sender = NetworkSender()
+            try:
+                with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    done = outbox.deliver_due(conn, sender=sender)
+            finally:
+                sender.close()
+            reason = f": {done.last_error}" if done.failed else ""
+            console.print(f"outbox: {done.sent} sent, {done.failed} to retry{reason}", highlight=False)
+            return
+        Worker(interval=interval, threads=threads).run()
+
+
+outbox_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """One line: pending messages, the age of the oldest, how many failed their last attempt (as /readyz)."""
+    from mapapp.core.db import get_engine
     from mapapp.notify import service as outbox
 
+    with _command(), get_engine().connect() as conn:
+        console.print(outbox.backlog(conn).line(), highlight=False)
+
+
+# --- backup and restore ---------------------------------------------------------------------------
+
+
+@app.command("backup")
+def backup_cmd(file: Annotated[Path, typer.Argument(help="The archive to write (a tar file)")]) -> None:
+    """Write one archive with the database (pg_dump) and the photo files it refers to, consistent together."""
+    from mapapp.ops import backup as ops
+
     with _command():
-        while True:
-            with transaction() as session:
-                sent, failed = outbox.deliver_due(session)
-            if sent or failed:
-                console.print(f"outbox: {sent} sent, {failed} to retry")
-            if once:
-                return
-            time.sleep(interval)
+        summary = ops.backup(file)
+    console.print(
+        f"backup written to {file}: {summary.reports} reports, {summary.photos} photos, {summary.files} files, "
+        f"{summary.bytes / 1e6:.1f} MB",
+        highlight=False,
+    )
+    if summary.missing:
+        err.print(f"[yellow]warning:[/yellow] {len(summary.missing)} photo files named by the database were missing")
+
+
+@app.command("restore")
+def restore_cmd(file: Annotated[Path, typer.Argument(help="An archive written by `mapapp backup`")]) -> None:
+    """Load an archive into an empty database (MAPAPP_DATABASE_URL) and an empty photo store (MAPAPP_MEDIA_DIR)."""
+    from mapapp.ops import backup as ops
+
+    with _command():
+        summary = ops.restore(file)
+    console.print(
+        f"restored {file}: {summary.reports} reports, {summary.photos} photos, {summary.files} files", highlight=False
+    )
 
 
 @users_app.command("create")
@@ -465,7 +619,7 @@ def demo_load(
     reports: Annotated[int, typer.Option(help="How many demo reports")] = 400,
     seed: Annotated[int, typer.Option(help="Random seed")] = 20261124,
 ) -> None:
-    """Load a made-up city: outline, 25 districts, offices, the layers and demo reports."""
+    """Load Seoul: its 25 districts and 425 dong, offices, the layers and demo reports."""
     from mapapp import demo
     from mapapp.layers import service as layers
 

@@ -1,6 +1,6 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
-from mapapp.accounts.models import StaffSession, User
+from mapapp.accounts.models import LoginThrottle, StaffSession, User
 from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer, LayerEvent
@@ -8,6 +8,7 @@ from mapapp.notify.models import OutboxMessage
 from mapapp.offices.models import Office
 from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
+from mapapp.ratelimit.models import RateLimitBucket
 from mapapp.reports.models import IdempotencyKey, Report, ReportEvent, RoutingDecisionRecord, Supporter
 from mapapp.routing.models import RerouteRun
 
@@ -20,9 +21,11 @@ __all__ = [
     "JurisdictionPart",
     "Layer",
     "LayerEvent",
+    "LoginThrottle",
     "Office",
     "OutboxMessage",
     "Photo",
+    "RateLimitBucket",
     "Report",
     "ReportEvent",
     "RerouteRun",

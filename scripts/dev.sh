@@ -113,18 +113,34 @@ case "$cmd" in
     .venv/bin/mapapp db upgrade
     .venv/bin/mapapp layers sync
     .venv/bin/mapapp demo load --if-empty
-    # The notification worker runs beside the server and stops with it.
-    .venv/bin/mapapp worker &
-    worker=$!
-    trap 'kill "$worker" 2>/dev/null' EXIT INT TERM
+    # The notification worker runs beside the server, is started again (after a pause) whenever it
+    # dies, and stops with the server: SIGTERM lets it record the message in flight before it exits.
+    supervise_worker() {
+      local child="" pause="" status
+      trap 'kill $child $pause 2>/dev/null || true; wait || true; exit 0' TERM INT
+      while true; do
+        "$@" &
+        child=$!
+        status=0
+        wait "$child" || status=$?
+        say "notification worker exited (status $status); restarting in ${MAPAPP_WORKER_RESTART_SECONDS:-5} s"
+        sleep "${MAPAPP_WORKER_RESTART_SECONDS:-5}" &
+        pause=$!
+        wait "$pause" || true
+      done
+    }
+    supervise_worker .venv/bin/mapapp worker &
+    supervisor=$!
+    trap 'kill "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true' EXIT INT TERM
     .venv/bin/mapapp serve --host "${MAPAPP_HOST:-127.0.0.1}" --port "${MAPAPP_PORT:-8000}"
     ;;
   test)
     setup
     # The browser tests drive Debian's Chromium (Playwright's own browser download is never used),
     # with a Korean font so that screenshots show Korean text.
-    if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
-        || ! fc-list 2>/dev/null | grep -qi "Noto Color Emoji"; then
+    # grep without -q reads to the end: an early exit would kill fc-list with SIGPIPE (141 under pipefail).
+    if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null \
+        || ! fc-list 2>/dev/null | grep -i "Noto Color Emoji" >/dev/null; then
       if is_root && is_debian; then apt_install chromium fonts-noto-cjk fonts-noto-color-emoji;
       else say "chromium or its fonts are missing: the browser tests will be skipped"; fi
     fi

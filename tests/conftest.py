@@ -20,6 +20,13 @@ os.environ["MAPAPP_ENVIRONMENT"] = "test"
 os.environ.setdefault("MAPAPP_MEDIA_DIR", tempfile.mkdtemp(prefix="mapapp-test-media-"))
 os.environ["MAPAPP_TILE_URL"] = ""  # tests are offline: no base-map tiles, the map must work without them
 os.environ["MAPAPP_MAP_REFRESH_SECONDS"] = "2"
+# The suite submits, supports and logs in many times from one test client: generous rate limits here;
+# tests/ratelimit and tests/accounts lower them for themselves.
+os.environ.update(
+    {f"MAPAPP_RATELIMIT_{name}_PER_HOUR": "1000000" for name in ("SUBMIT", "OPEN311", "SUPPORT", "LOGIN", "REOPEN")}
+    | {f"MAPAPP_RATELIMIT_{name}_BURST": "100000" for name in ("SUBMIT", "OPEN311", "SUPPORT", "LOGIN", "REOPEN")}
+    | {"MAPAPP_RATELIMIT_EMAIL_PER_HOUR": "1000000", "MAPAPP_RATELIMIT_EMAIL_BURST": "100000"}
+)
 
 from mapapp.core import db as core_db
 from mapapp.core.settings import get_settings

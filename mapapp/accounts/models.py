@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
@@ -25,8 +25,6 @@ class User(Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     password_hash: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -40,3 +38,19 @@ class StaffSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Base):
+    """Failed log-ins counted per (typed e-mail, client address) and per client address.
+
+    Keyed by what was typed, not by account: an address that does not exist is throttled exactly
+    like one that does. Nothing here locks an account for anyone at another address.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (Index("ix_login_throttles_last_failure_at", "last_failure_at"),)
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,5 +1,6 @@
 """HTTP for staff log-in, and the dependency that says who is acting on every staff endpoint."""
 
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -8,21 +9,31 @@ from pydantic import BaseModel
 from mapapp.accounts import service
 from mapapp.core.db import transaction
 from mapapp.core.settings import get_settings
+from mapapp.core.text import StorableStr
+from mapapp.ratelimit.deps import limit_by_client, request_client
 
 router = APIRouter(prefix="/api/auth", tags=["staff"])
 COOKIE = "mapapp_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def _bearer(request: Request) -> str | None:
+    """The bearer token, or None; an empty `Authorization: Bearer ` is no token at all."""
+    header = request.headers.get("authorization", "")
+    return (header[7:].strip() or None) if header.lower().startswith("bearer ") else None
+
+
 def current_actor(request: Request) -> service.Actor:
     """The logged-in actor: a bearer token, or the session cookie plus its CSRF header on changes."""
-    header = request.headers.get("authorization", "")
-    bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+    bearer = _bearer(request)
     token = bearer or request.cookies.get(COOKIE)
     with transaction() as session:
         actor, csrf = service.actor_for_token(session, token)
-    if bearer is None and request.method not in SAFE_METHODS and request.headers.get("x-csrf-token") != csrf:
-        raise service.Forbidden("missing or wrong X-CSRF-Token header")
+    # Only a real bearer token (which a browser never sends by itself) is exempt from the CSRF check.
+    if bearer is None and request.method not in SAFE_METHODS:
+        given = request.headers.get("x-csrf-token") or ""
+        if not hmac.compare_digest(given.encode(), csrf.encode()):
+            raise service.Forbidden("missing or wrong X-CSRF-Token header")
     return actor
 
 
@@ -30,15 +41,19 @@ ActorDep = Annotated[service.Actor, Depends(current_actor)]
 
 
 class LogIn(BaseModel):
-    email: str
-    password: str
+    email: StorableStr
+    password: StorableStr
 
 
-@router.post("/login", summary="Staff log-in")
-def log_in(body: LogIn, response: Response) -> dict[str, Any]:
-    """A session token (for the API) and a cookie (for pages, with the CSRF token for forms)."""
+@router.post("/login", summary="Staff log-in", dependencies=[limit_by_client("login", "log-in attempts")])
+def log_in(body: LogIn, request: Request, response: Response) -> dict[str, Any]:
+    """A session token (for the API) and a cookie (for pages, with the CSRF token for forms).
+
+    A wrong password, or an e-mail without an account, is the same 401; repeated failures from one
+    address wait a growing delay (429 with Retry-After). No account is ever locked.
+    """
     with transaction() as session:  # committed even for a wrong password: the failure is counted
-        result = service.log_in(session, email=body.email, password=body.password)
+        result = service.log_in(session, email=body.email, password=body.password, client=request_client(request))
     if result is None:
         raise service.NotAuthenticated("wrong e-mail or password")
     token, csrf, actor = result
@@ -55,8 +70,7 @@ def log_in(body: LogIn, response: Response) -> dict[str, Any]:
 
 @router.post("/logout", summary="Staff log-out")
 def log_out(request: Request, response: Response, actor: ActorDep) -> dict[str, str]:
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE, "")
+    token = _bearer(request) or request.cookies.get(COOKIE, "")
     with transaction() as session:
         service.log_out(session, token=token)
     response.delete_cookie(COOKIE)

@@ -1,21 +1,25 @@
-"""Users, passwords (argon2), log-in with lockout, sessions, and who is acting."""
+"""Users, passwords (argon2), log-in with throttling (never a lock-out), sessions, and who is acting."""
 
 import hashlib
+import hmac
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, select
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from mapapp.accounts.models import ROLES, StaffSession, User
+from mapapp.accounts.models import ROLES, LoginThrottle, StaffSession, User
 from mapapp.core.errors import Conflict, DomainError, InvalidInput
+from mapapp.core.settings import get_settings
 from mapapp.offices import service as offices
+from mapapp.ratelimit import RateLimited
 
 HASHER = PasswordHasher()
-MAX_FAILURES, LOCKOUT = 5, timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=12)
 
 
@@ -27,11 +31,6 @@ class NotAuthenticated(DomainError):
 class Forbidden(DomainError):
     code = "forbidden"
     status = 403
-
-
-class AccountLocked(DomainError):
-    code = "account_locked"
-    status = 429
 
 
 @dataclass(frozen=True)
@@ -73,35 +72,98 @@ def create_user(
         office_id=office_id,
         password_hash=HASHER.hash(password),
         active=True,
-        failed_logins=0,
     )
     session.add(user)
     session.flush()
     return user
 
 
-def log_in(session: Session, *, email: str, password: str) -> tuple[str, str, Actor] | None:
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to check passwords against when there is no account: the same work, the same time."""
+    return HASHER.hash(secrets.token_urlsafe(32))
+
+
+def _throttle_key(kind: str, subject: str) -> str:
+    digest = hmac.new(get_settings().secret_key.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest[:48]}"
+
+
+# Takes (and creates) the throttle row and its lock: concurrent attempts on one key wait for each other,
+# so a burst of parallel guesses is counted one by one and cannot slip past the delay.
+_THROTTLE_TAKE = text(
+    """
+    INSERT INTO login_throttles AS t (key) VALUES (:key)
+    ON CONFLICT (key) DO UPDATE SET key = t.key
+    RETURNING CASE WHEN t.blocked_until > clock_timestamp()
+                   THEN ceil(extract(epoch FROM t.blocked_until - clock_timestamp())) END AS wait
+    """
+)
+# A failure: counted (from 1 again when the last one is older than the window); from the free failures
+# on, the key waits 1 s, 2 s, 4 s ... up to the cap before its next attempt is even checked.
+_THROTTLE_FAIL = text(
+    """
+    UPDATE login_throttles t
+    SET failures = n.f, last_failure_at = clock_timestamp(),
+        blocked_until = CASE WHEN n.f >= :free THEN clock_timestamp()
+                             + make_interval(secs => least(:cap, power(2, least(n.f - :free, 30)))) END
+    FROM (SELECT key, CASE WHEN last_failure_at IS NULL OR last_failure_at < now() - make_interval(secs => :window)
+                           THEN 1 ELSE failures + 1 END AS f
+          FROM login_throttles WHERE key = :key) n
+    WHERE t.key = n.key
+    """
+)
+_THROTTLE_CLEANUP = text(
+    """
+    DELETE FROM login_throttles WHERE key IN (
+        SELECT key FROM login_throttles
+        WHERE (last_failure_at IS NULL OR last_failure_at < now() - make_interval(secs => :window))
+          AND (blocked_until IS NULL OR blocked_until < now())
+        LIMIT 500 FOR UPDATE SKIP LOCKED)
+    """
+)
+
+
+def log_in(session: Session, *, email: str, password: str, client: str) -> tuple[str, str, Actor] | None:
     """Check the password: a session token, CSRF token and actor, or None for a wrong password.
 
-    Wrong passwords are counted (the caller commits the count); after five the account waits 15 minutes.
+    Failures are counted per (typed e-mail, client address) and per client address (the caller commits
+    them); past the free failures each key waits a doubling delay. Nobody is locked out from elsewhere,
+    and an e-mail without an account gets the same answers, after the same work, as one with an account.
     """
-    user = session.scalar(select(User).where(User.email == email.strip().lower()).with_for_update())
-    now = datetime.now(UTC)
-    if user is None or not user.active:
-        HASHER.hash(password)  # same cost whether or not the account exists
-        return None
-    if user.locked_until and user.locked_until > now:
-        raise AccountLocked(
-            "too many failed log-ins; try again later", retry_after=int((user.locked_until - now).seconds)
-        )
+    settings = get_settings()
+    typed = email.strip().lower()
+    keys = (  # the address first, then the pair: always in this order, so two attempts never deadlock
+        (_throttle_key("addr", client), settings.login_free_failures_per_address),
+        (_throttle_key("acct", f"{typed}\x00{client}"), settings.login_free_failures),
+    )
+    for key, _ in keys:
+        wait = session.execute(_THROTTLE_TAKE, {"key": key}).scalar_one()
+        if wait is not None:
+            raise RateLimited(f"too many failed log-ins; try again in {int(wait)} s", retry_after=max(1, int(wait)))
+    user = session.scalar(select(User).where(User.email == typed))
+    known = user is not None and user.active
     try:
-        HASHER.verify(user.password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        HASHER.verify(user.password_hash if known and user else _dummy_hash(), password)
+        ok = known
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if random.random() < 0.01:  # housekeeping spread over requests, not security
+        session.execute(_THROTTLE_CLEANUP, {"window": settings.login_failure_window_seconds})
+    if not ok or user is None:
+        for key, free in keys:
+            session.execute(
+                _THROTTLE_FAIL,
+                {
+                    "key": key,
+                    "free": free,
+                    "cap": settings.login_max_delay_seconds,
+                    "window": settings.login_failure_window_seconds,
+                },
+            )
         return None
-    user.failed_logins, user.locked_until = 0, None
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[1][0]))
+    now = datetime.now(UTC)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     session.add(
         StaffSession(token_hash=_digest(token), user_id=user.id, csrf_token=csrf, expires_at=now + SESSION_LIFETIME)

@@ -30,11 +30,13 @@ def get_engine(url: str | None = None) -> Engine:
 
 @lru_cache
 def _engine(url: str) -> Engine:
+    settings = get_settings()
     return create_engine(
         url,
         pool_pre_ping=True,  # survive a database restart: stale connections are replaced
-        pool_size=10,
-        max_overflow=20,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
     )
 
 

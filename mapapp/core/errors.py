@@ -8,6 +8,7 @@ class DomainError(Exception):
 
     code = "error"
     status = 400
+    retry_after: int | None = None  # seconds; answers with 429 and 503 carry it as Retry-After
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -15,11 +16,12 @@ class DomainError(Exception):
         self.details = details
 
     def to_body(self) -> dict[str, Any]:
-        """The error body every endpoint answers with."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return {"error": body}
+        """The error body every endpoint answers with: always code, message and details."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers that go with the answer (Retry-After when the caller should come back)."""
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class NotFound(DomainError):
@@ -35,3 +37,45 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 422
+
+
+# --- malformed requests, framework errors and faults (issue 8): every one in the shape above ---------
+
+
+class InvalidRequest(DomainError):
+    """A request that cannot be read: NUL or broken UTF-8 in the URL, a body that is not a JSON object."""
+
+    code = "invalid_request"
+    status = 400
+
+
+class RouteNotFound(NotFound):
+    code = "not_found"
+
+
+class MethodNotAllowed(DomainError):
+    code = "method_not_allowed"
+    status = 405
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (down, restarting, refusing connections): come back shortly."""
+
+    code = "database_unavailable"
+    status = 503
+    retry_after = 5
+
+
+class Busy(DomainError):
+    """The server is at a capacity limit (image decoding, database connections): come back in a moment."""
+
+    code = "busy"
+    status = 503
+    retry_after = 5
+
+
+class InternalError(DomainError):
+    """A bug: the traceback goes to the log, never to the client."""
+
+    code = "internal_error"
+    status = 500

@@ -89,6 +89,20 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "users": {"ko": "사용자", "en": "Users"},
     "triage_queue": {"ko": "분류 대기열", "en": "Triage queue"},
     "route_to": {"ko": "배정", "en": "Route"},
+    "reopen_title": {"ko": "아직 해결되지 않았나요?", "en": "Not fixed after all?"},
+    "reopen_help": {
+        "ko": "신고할 때 쓴 이메일을 입력하면 이 신고를 다시 여는 링크를 보내 드립니다.",
+        "en": "Enter the e-mail you reported with and we will send you a link to reopen this report.",
+    },
+    "reopen_contact": {"ko": "신고할 때 쓴 이메일", "en": "The e-mail you reported with"},
+    "reopen_send_link": {"ko": "링크 보내기", "en": "Send me the link"},
+    "reopen_reason": {"ko": "무엇이 아직 문제인가요?", "en": "What is still wrong?"},
+    "reopen": {"ko": "다시 열기", "en": "Reopen the report"},
+    "reopen_done": {"ko": "신고를 다시 열었습니다. 담당 부서에 전달됩니다.", "en": "Reopened: the office is told."},
+    "reopen_link_sent": {
+        "ko": "이 주소로 신고하셨다면 다시 여는 링크를 보냈습니다.",
+        "en": "If this address filed the report, we have sent it a link.",
+    },
 }
 
 

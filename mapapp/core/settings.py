@@ -1,13 +1,20 @@
 """Settings from MAPAPP_* environment variables, validated once at start-up."""
 
+import ipaddress
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = PACKAGE_DIR.parent
+# A checkout has static/, layers/, migrations/ and node_modules/ beside the package; a built wheel carries
+# copies of them in mapapp/assets/ (setup.py), so an installed mapapp serves the same map.
+IN_CHECKOUT = (PROJECT_ROOT / "alembic.ini").is_file() and (PROJECT_ROOT / "mapapp").is_dir()
+ASSETS_DIR = PROJECT_ROOT if IN_CHECKOUT else PACKAGE_DIR / "assets"
 DEV_SECRET = "development-only-secret-change-me"
 
 
@@ -25,11 +32,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
-    layers_dir: Path = PROJECT_ROOT / "layers"
-    media_dir: Path = PROJECT_ROOT / "var" / "media"
-    static_dir: Path = PROJECT_ROOT / "static"
+    layers_dir: Path = ASSETS_DIR / "layers"
+    media_dir: Path = PROJECT_ROOT / "var" / "media" if IN_CHECKOUT else Path.home() / ".local/share/mapapp/media"
+    static_dir: Path = ASSETS_DIR / "static"
     # Third-party browser assets (Leaflet, marker clustering, Swagger UI), installed by npm at set-up.
-    vendor_dir: Path = PROJECT_ROOT / "node_modules"
+    vendor_dir: Path = PROJECT_ROOT / "node_modules" if IN_CHECKOUT else ASSETS_DIR / "vendor"
 
     # A point in a sliver between two district polygons goes to the nearest district within this distance.
     gap_tolerance_m: float = Field(default=50.0, ge=0, le=1000)
@@ -63,6 +70,66 @@ class Settings(BaseSettings):
     map_refresh_seconds: int = Field(default=15, ge=1, le=3600)
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "&copy; OpenStreetMap contributors"
+
+    # Notification worker (issue 8): delivery threads per worker, messages per claim, how long a claim is
+    # held (longer than any database outage a worker should ride out), and the scheduled photo cleanup.
+    notify_worker_threads: int = Field(default=4, ge=1, le=32)
+    notify_claim_size: int = Field(default=10, ge=1, le=500)
+    notify_claim_lease_seconds: int = Field(default=600, ge=10)
+    photo_cleanup_interval_seconds: int = Field(default=3600, ge=0)
+
+    # Uploads (issue 8): decoded bytes all image work may hold at once (two 60 MP RGBA images), its threads,
+    # how long an upload waits for room before a 503; body limits counted as bytes arrive; cleanup grace.
+    photo_decode_budget_bytes: int = Field(default=640 * 1024 * 1024, ge=16 * 1024 * 1024)
+    photo_workers: int = Field(default=2, ge=1, le=32)
+    photo_busy_wait_seconds: float = Field(default=5.0, ge=0, le=120)
+    json_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    multipart_body_max_bytes: int = Field(default=42 * 1024 * 1024, ge=1024)
+    form_field_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    photo_orphan_grace_seconds: int = Field(default=3600, ge=0)
+
+    # Rate limits (issue 8, abuse): buckets in PostgreSQL shared by every app process. Each limit is a
+    # sustained rate per hour and a burst (how many may come at once); keys are hashed client addresses
+    # (e-mail addresses for confirmations). X-Forwarded-For is believed only from `trusted_proxies`.
+    ratelimit_enabled: bool = True
+    ratelimit_submit_per_hour: float = Field(default=60, gt=0)
+    ratelimit_submit_burst: int = Field(default=20, ge=1)
+    ratelimit_open311_per_hour: float = Field(default=600, gt=0)
+    ratelimit_open311_burst: int = Field(default=60, ge=1)
+    ratelimit_support_per_hour: float = Field(default=60, gt=0)
+    ratelimit_support_burst: int = Field(default=10, ge=1)
+    ratelimit_login_per_hour: float = Field(default=300, gt=0)
+    ratelimit_login_burst: int = Field(default=30, ge=1)
+    ratelimit_reopen_per_hour: float = Field(default=20, gt=0)
+    ratelimit_reopen_burst: int = Field(default=5, ge=1)
+    ratelimit_email_per_hour: float = Field(default=1, gt=0)  # confirmation e-mails per recipient address
+    ratelimit_email_burst: int = Field(default=5, ge=1)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Log-in throttling: free failures per (account, address) and per address, then a delay that doubles
+    # from 1 s up to the cap; failures older than the window are forgotten. No account is ever locked.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_free_failures_per_address: int = Field(default=20, ge=1)
+    login_max_delay_seconds: int = Field(default=300, ge=1)
+    login_failure_window_seconds: int = Field(default=3600, ge=60)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> list[str]:
+        """A JSON list or a comma-separated string of IP addresses and CIDR networks."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else [v for v in text.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ValueError("a list of IP addresses or networks, e.g. 10.0.0.0/8,127.0.0.1")
+        networks = [str(v).strip() for v in value]
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad entry
+        return networks
+
+    # Database connections per app process; a request that finds none free within the timeout gets 503 busy.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=20, ge=0, le=200)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,4 @@
-"""Demo data made by the project: a city outline, 25 districts, offices, layers and reports."""
+"""Demo data: Seoul's real districts and dong (shipped simplified, see NOTICE), offices, layers and reports."""
 
 from mapapp.demo.service import DemoSummary, has_data, load_demo
 

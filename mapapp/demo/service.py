@@ -1,17 +1,22 @@
-"""A made-up city that looks like one: Voronoi cells around 25 district offices, clipped to an outline."""
+"""Seoul as a demo: its real 25 districts and 425 administrative dong (shipped, simplified, in
+data/; see NOTICE), the city's and districts' offices, the layers and reports with their timelines."""
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 
 import shapely
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Point, shape
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from mapapp import jurisdictions, routing
 from mapapp.core.errors import Conflict
+from mapapp.demo.offices import CITY, CITY_DIVISIONS, DISTRICT_DEPARTMENTS, MISSING_OFFICE, district_division
 from mapapp.jurisdictions.models import Jurisdiction
 from mapapp.layers import service as layers
 from mapapp.layers.models import Category, Layer
@@ -21,78 +26,7 @@ from mapapp.reports.models import Report, ReportEvent
 from mapapp.reports.service import new_public_id
 
 DEMO_SOURCE = "demo"
-
-# A hand-drawn outline around the area of Seoul (lon, lat).
-OUTLINE = [
-    (126.764, 37.555),
-    (126.795, 37.585),
-    (126.840, 37.600),
-    (126.880, 37.640),
-    (126.910, 37.660),
-    (126.950, 37.650),
-    (126.990, 37.680),
-    (127.030, 37.700),
-    (127.070, 37.690),
-    (127.100, 37.670),
-    (127.110, 37.620),
-    (127.140, 37.590),
-    (127.180, 37.560),
-    (127.170, 37.530),
-    (127.140, 37.490),
-    (127.100, 37.460),
-    (127.060, 37.430),
-    (127.000, 37.440),
-    (126.950, 37.430),
-    (126.900, 37.430),
-    (126.870, 37.470),
-    (126.820, 37.480),
-    (126.800, 37.520),
-    (126.770, 37.530),
-]
-
-# District code, Korean and English names, and roughly where each district office stands.
-DISTRICTS = [
-    ("11110", "종로구", "Jongno-gu", 126.9786, 37.5735),
-    ("11140", "중구", "Jung-gu", 126.9977, 37.5641),
-    ("11170", "용산구", "Yongsan-gu", 126.9903, 37.5326),
-    ("11200", "성동구", "Seongdong-gu", 127.0369, 37.5634),
-    ("11215", "광진구", "Gwangjin-gu", 127.0823, 37.5385),
-    ("11230", "동대문구", "Dongdaemun-gu", 127.0398, 37.5744),
-    ("11260", "중랑구", "Jungnang-gu", 127.0928, 37.6066),
-    ("11290", "성북구", "Seongbuk-gu", 127.0167, 37.5894),
-    ("11305", "강북구", "Gangbuk-gu", 127.0256, 37.6396),
-    ("11320", "도봉구", "Dobong-gu", 127.0471, 37.6688),
-    ("11350", "노원구", "Nowon-gu", 127.0568, 37.6542),
-    ("11380", "은평구", "Eunpyeong-gu", 126.9288, 37.6027),
-    ("11410", "서대문구", "Seodaemun-gu", 126.9368, 37.5791),
-    ("11440", "마포구", "Mapo-gu", 126.9016, 37.5663),
-    ("11470", "양천구", "Yangcheon-gu", 126.8665, 37.5170),
-    ("11500", "강서구", "Gangseo-gu", 126.8495, 37.5509),
-    ("11530", "구로구", "Guro-gu", 126.8875, 37.4954),
-    ("11545", "금천구", "Geumcheon-gu", 126.8956, 37.4569),
-    ("11560", "영등포구", "Yeongdeungpo-gu", 126.8962, 37.5264),
-    ("11590", "동작구", "Dongjak-gu", 126.9393, 37.5124),
-    ("11620", "관악구", "Gwanak-gu", 126.9515, 37.4784),
-    ("11650", "서초구", "Seocho-gu", 127.0324, 37.4837),
-    ("11680", "강남구", "Gangnam-gu", 127.0473, 37.5172),
-    ("11710", "송파구", "Songpa-gu", 127.1059, 37.5145),
-    ("11740", "강동구", "Gangdong-gu", 127.1238, 37.5301),
-]
-CITY = ("11", "서울특별시", "Seoul")
-CITY_DEPARTMENTS = [
-    ("traffic", "교통운영과", "Traffic Operations"),
-    ("water", "물순환안전과", "Water and Sewerage"),
-    ("transit", "버스정책과", "Bus Policy"),
-    ("safety", "재난안전과", "Disaster Safety"),
-    ("roads", "도로관리과", "Road Management"),
-]
-DISTRICT_DEPARTMENTS = [
-    ("roads", "건설관리과", "Construction Management"),
-    ("sanitation", "청소행정과", "Sanitation"),
-    ("safety", "안전재난과", "Safety and Disasters"),
-]
-# One district has no sanitation office, so the demo shows what triage looks like.
-MISSING_OFFICE = ("11140", "sanitation")
+DATA = Path(__file__).resolve().parent / "data"
 
 DESCRIPTIONS = [
     "지나가다 발견했습니다. 빠른 조치 부탁드립니다.",
@@ -103,6 +37,7 @@ DESCRIPTIONS = [
     "It has been like this since last week.",
     "",
 ]
+# Where a routed report stands now, and how often (per 100).
 STATUS_WEIGHTS = [
     ("routed", 25),
     ("acknowledged", 12),
@@ -112,6 +47,60 @@ STATUS_WEIGHTS = [
     ("closed", 7),
     ("reopened", 5),
 ]
+# The workflow steps that lead to each status (offices/workflow.py allows each move), and the hours
+# each step typically takes after the one before: (status, least, most).
+PATHS: dict[str, list[list[tuple[str, float, float]]]] = {
+    "routed": [[]],
+    "acknowledged": [[("acknowledged", 0.5, 30)]],
+    "assigned": [[("acknowledged", 0.5, 30), ("assigned", 1, 48)]],
+    "in_progress": [
+        [("acknowledged", 0.5, 30), ("assigned", 1, 48), ("in_progress", 2, 72)],
+        [("acknowledged", 0.5, 30), ("in_progress", 2, 72)],
+    ],
+    "resolved": [
+        [("acknowledged", 0.5, 30), ("assigned", 1, 48), ("in_progress", 2, 72), ("resolved", 4, 240)],
+        [("acknowledged", 0.5, 30), ("in_progress", 2, 72), ("resolved", 4, 120)],
+    ],
+    "closed": [[("closed", 1, 72)], [("acknowledged", 0.5, 30), ("closed", 2, 96)]],
+    "reopened": [
+        [("acknowledged", 0.5, 30), ("in_progress", 2, 72), ("resolved", 4, 120), ("reopened", 12, 240)],
+    ],
+}
+NOTES = {
+    "resolved": [
+        "조치 완료했습니다. 신고해 주셔서 감사합니다.",
+        "현장 확인 후 보수했습니다.",
+        "Fixed on site. Thank you for reporting.",
+    ],
+    "cannot_fix": ["사유지 시설물로 구청이 보수할 수 없습니다. 소유자에게 안내했습니다."],
+    "duplicate": ["같은 곳의 먼저 접수된 신고와 함께 처리합니다."],
+    "reopened": ["아직 그대로입니다.", "It is broken again."],
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name_ko: str
+    name_en: str
+    parent: str
+    geom: MultiPolygon
+
+
+@cache
+def read_areas(name: str) -> tuple[Area, ...]:
+    """The shipped boundaries: 'districts' (25 gu) or 'dong' (425 administrative dong)."""
+    features = json.loads((DATA / f"{name}.geojson").read_text(encoding="utf-8"))["features"]
+    return tuple(
+        Area(
+            f["properties"]["code"],
+            f["properties"]["name_ko"],
+            f["properties"]["name_en"],
+            f["properties"].get("district", ""),
+            MultiPolygon(shape(f["geometry"])),
+        )
+        for f in features
+    )
 
 
 @dataclass
@@ -120,10 +109,11 @@ class DemoSummary:
     offices: int
     reports: int
     triage: int
+    dong: int = 0
 
     def __str__(self) -> str:
         return (
-            f"{self.districts} districts, {self.offices} offices, {self.reports} reports "
+            f"{self.districts} districts, {self.dong} dong, {self.offices} offices, {self.reports} reports "
             f"({self.triage} waiting in triage)"
         )
 
@@ -138,21 +128,6 @@ def has_data(session: Session) -> bool:
             )
         )
     )
-
-
-def district_cells() -> list[tuple[str, str, str, MultiPolygon]]:
-    """The 25 demo district polygons: Voronoi cells of the offices, clipped to the outline."""
-    outline = Polygon(OUTLINE)
-    sites = MultiPoint([(lon, lat) for *_, lon, lat in DISTRICTS])
-    cells = shapely.voronoi_polygons(sites, extend_to=outline.buffer(0.2))
-    out = []
-    for code, name_ko, name_en, lon, lat in DISTRICTS:
-        site = Point(lon, lat)
-        cell = next(c for c in cells.geoms if c.contains(site))
-        clipped = cell.intersection(outline)
-        parts = [clipped] if isinstance(clipped, Polygon) else list(getattr(clipped, "geoms", []))
-        out.append((code, name_ko, name_en, MultiPolygon([p for p in parts if isinstance(p, Polygon)])))
-    return out
 
 
 def load_demo(
@@ -171,37 +146,69 @@ def load_demo(
     if has_data(session):
         raise Conflict("demo data is already loaded")
     rng = random.Random(seed)
+    now = datetime.now(UTC)  # every demo event happens before this
     layers.sync_layers(session, definitions)
 
+    city, districts, dong = _write_jurisdictions(session)
+    offices = _write_offices(session, city, districts)
+    _insert_reports(session, rng, reports, now)
+    routing.reroute_reports(session)
+    _date_routing(session)
+    triage = _advance_statuses(session, rng, now)
+    return DemoSummary(len(districts), len(offices), reports, triage, dong=len(dong))
+
+
+def _write_jurisdictions(session: Session) -> tuple[Jurisdiction, list[Jurisdiction], list[Jurisdiction]]:
+    """The city (the union of its districts), the 25 districts and the 425 dong, with their parts."""
+    district_areas, dong_areas = read_areas("districts"), read_areas("dong")
+    outline = shapely.coverage_union_all([a.geom for a in district_areas])  # the districts tile the city exactly
     city = Jurisdiction(
         code=CITY[0],
         name_ko=CITY[1],
         name_en=CITY[2],
         level="city",
-        geom=from_shape(MultiPolygon([Polygon(OUTLINE)]), srid=4326),
+        geom=from_shape(MultiPolygon(shapely.get_parts(outline)), srid=4326),
         geometry_source="imported",
         source=DEMO_SOURCE,
     )
     session.add(city)
     session.flush()
-    districts = []
-    for code, name_ko, name_en, geom in district_cells():
-        districts.append(
-            Jurisdiction(
-                code=code,
-                name_ko=name_ko,
-                name_en=name_en,
-                level="district",
-                parent_id=city.id,
-                geom=from_shape(geom, srid=4326),
-                source=DEMO_SOURCE,
-            )
+    districts = [
+        Jurisdiction(
+            code=a.code,
+            name_ko=a.name_ko,
+            name_en=a.name_en,
+            level="district",
+            parent_id=city.id,
+            geom=from_shape(a.geom, srid=4326),
+            source=DEMO_SOURCE,
         )
+        for a in district_areas
+    ]
     session.add_all(districts)
     session.flush()
-    jurisdictions.rebuild_parts(session, "city")
-    jurisdictions.rebuild_parts(session, "district")
+    district_id = {d.code: d.id for d in districts}
+    dong = [
+        Jurisdiction(
+            code=a.code,
+            name_ko=a.name_ko,
+            name_en=a.name_en,
+            level="dong",
+            parent_id=district_id[a.parent],
+            geom=from_shape(a.geom, srid=4326),
+            source=DEMO_SOURCE,
+        )
+        for a in dong_areas
+    ]
+    session.add_all(dong)
+    session.flush()
+    for level in ("city", "district", "dong"):
+        jurisdictions.rebuild_parts(session, level)
+    return city, districts, dong
 
+
+def _write_offices(session: Session, city: Jurisdiction, districts: list[Jurisdiction]) -> list[Office]:
+    """The city's divisions and each district's roads, sanitation and safety divisions."""
     offices = [
         Office(
             slug=f"{CITY[0]}-{dept}",
@@ -211,53 +218,71 @@ def load_demo(
             name_en=f"{CITY[2]} {en}",
             active=True,
         )
-        for dept, ko, en in CITY_DEPARTMENTS
+        for dept, (ko, en) in CITY_DIVISIONS.items()
     ]
     for district in districts:
-        offices += [
-            Office(
-                slug=f"{district.code}-{dept}",
-                jurisdiction_id=district.id,
-                department=dept,
-                name_ko=f"{district.name_ko} {ko}",
-                name_en=f"{district.name_en} {en}",
-                active=True,
+        for dept in DISTRICT_DEPARTMENTS:
+            if (district.code, dept) == MISSING_OFFICE:
+                continue
+            ko, en = district_division(district.code, dept)
+            offices.append(
+                Office(
+                    slug=f"{district.code}-{dept}",
+                    jurisdiction_id=district.id,
+                    department=dept,
+                    name_ko=f"{district.name_ko} {ko}",
+                    name_en=f"{district.name_en} {en}",
+                    active=True,
+                )
             )
-            for dept, ko, en in DISTRICT_DEPARTMENTS
-            if (district.code, dept) != MISSING_OFFICE
-        ]
     session.add_all(offices)
     session.flush()
-
-    _insert_reports(session, rng, reports)
-    routing.reroute_reports(session)
-    triage = _advance_statuses(session, rng)
-    return DemoSummary(len(districts), len(offices), reports, triage)
+    return offices
 
 
-def _insert_reports(session: Session, rng: random.Random, count: int) -> None:
-    outline = Polygon(OUTLINE)
-    minx, miny, maxx, maxy = outline.bounds
+def random_point_in(area: Area, rng: random.Random) -> tuple[float, float]:
+    """A point drawn uniformly inside an area (rejection sampling in its bounding box)."""
+    minx, miny, maxx, maxy = area.geom.bounds
+    shapely.prepare(area.geom)
+    while True:
+        lon, lat = round(rng.uniform(minx, maxx), 6), round(rng.uniform(miny, maxy), 6)
+        if area.geom.contains(Point(lon, lat)):
+            return lon, lat
+
+
+def _insert_reports(session: Session, rng: random.Random, count: int, now: datetime) -> None:
+    """Reports spread where people live: each dong equally likely, the point uniform inside it.
+
+    There is no population file; administrative dong are drawn and redrawn to hold similar numbers
+    of residents (most of Seoul's hold 15,000 to 40,000), so an equal share per dong puts more reports
+    where dong are small, which is where people live densely, and few on the mountains and the river.
+    """
     rows = session.execute(
-        select(Category.id, Category.layer_id, Layer.kind)
+        select(Category.id, Category.layer_id, Layer.kind, Category.slug, Category.level, Category.department)
         .join(Layer, Layer.id == Category.layer_id)
         .where(Category.retired.is_(False))
+        .order_by(Category.slug)
     ).all()
     # Everyday problems far outnumber disaster reports, as in a real city.
-    weights = [8 if kind == "everyday" else 1 for _, _, kind in rows]
-    now = datetime.now(UTC)
+    weights = [8 if row.kind == "everyday" else 1 for row in rows]
+    dong = read_areas("dong")
+    # The first reports show every category once; one of them falls where no office takes it (triage).
+    missing = [r for r in rows if r.level == "district" and r.department == MISSING_OFFICE[1]][:1]
+    first = [*rows, *missing]
     values: list[dict[str, object]] = []
-    while len(values) < count:
-        lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-        if not outline.contains(Point(lon, lat)):
-            continue
-        category_id, layer_id, _ = rng.choices(rows, weights)[0]
-        created = now - timedelta(days=rng.uniform(0, 120) ** 1.3 / 3, minutes=rng.uniform(0, 600))
+    for n in range(count):
+        category = first[n] if n < len(first) else rng.choices(rows, weights)[0]
+        places = dong
+        if n == len(rows) and missing:
+            places = tuple(a for a in dong if a.parent == MISSING_OFFICE[0])
+        lon, lat = random_point_in(rng.choice(places), rng)
+        # Mostly recent, some months old; at least ten minutes before the load.
+        created = now - timedelta(days=rng.uniform(0, 120) ** 1.3 / 3, minutes=rng.uniform(10, 600))
         values.append(
             {
                 "public_id": new_public_id(),
-                "layer_id": layer_id,
-                "category_id": category_id,
+                "layer_id": category.layer_id,
+                "category_id": category.id,
                 "geom": f"SRID=4326;POINT({lon:.6f} {lat:.6f})",
                 "description": rng.choice(DESCRIPTIONS),
                 "status": "submitted",
@@ -269,7 +294,8 @@ def _insert_reports(session: Session, rng: random.Random, count: int) -> None:
                 "updated_at": created,
             }
         )
-    session.execute(insert(Report), values)
+    if values:
+        session.execute(insert(Report), values)
     session.execute(
         text(
             "INSERT INTO report_events (report_id, kind, to_status, actor, public_note, private_note, created_at) "
@@ -278,47 +304,85 @@ def _insert_reports(session: Session, rng: random.Random, count: int) -> None:
     )
 
 
-def _advance_statuses(session: Session, rng: random.Random) -> int:
-    """Move routed demo reports along the workflow so that the map shows every status."""
-    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
-    routed = session.execute(select(Report.id, Report.created_at).where(Report.status == "routed")).all()
-    now = datetime.now(UTC)
-    updates, events = [], []
-    for report_id, created in routed:
-        status = rng.choices(statuses, weights)[0]
-        if status == "routed":
-            continue
-        when = min(created + timedelta(hours=rng.uniform(1, 96)), now)
-        reason = rng.choice(["duplicate", "not_ours", "cannot_fix"]) if status == "closed" else None
-        updates.append(
-            {
-                "rid": report_id,
-                "status": status,
-                "close_reason": reason,
-                "resolved_at": when if status == "resolved" else None,
-                "updated_at": when,
-            }
+def _date_routing(session: Session) -> None:
+    """Routing happens seconds after a report arrives, not when the demo was loaded."""
+    routed_at = "r.created_at + make_interval(secs => 2 + r.id % 37)"
+    session.execute(
+        text(f"UPDATE reports r SET routed_at = {routed_at}, updated_at = {routed_at} WHERE r.channel = 'demo'")  # noqa: S608 - fixed SQL
+    )
+    session.execute(
+        text(
+            "UPDATE report_events e SET created_at = r.routed_at FROM reports r "
+            "WHERE e.report_id = r.id AND e.kind = 'routed' AND r.channel = 'demo'"
         )
-        note = "조치 완료했습니다. 신고해 주셔서 감사합니다." if status == "resolved" else ""
-        events.append(
-            {
-                "report_id": report_id,
-                "kind": "status_changed",
-                "from_status": "routed",
-                "to_status": status,
-                "actor": "office",
-                "public_note": note,
-                "private_note": "",
-                "created_at": when,
-            }
+    )
+    session.execute(
+        text(
+            "UPDATE routing_decisions d SET decided_at = r.routed_at FROM reports r "
+            "WHERE d.report_id = r.id AND r.channel = 'demo'"
+        )
+    )
+
+
+def _advance_statuses(session: Session, rng: random.Random, now: datetime) -> int:
+    """Move routed demo reports along the workflow, step by step, each step after the one before."""
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    routed = session.execute(
+        select(Report.id, Report.routed_at).where(Report.status == "routed").order_by(Report.id)
+    ).all()
+    updates, events = [], []
+    for n, (report_id, routed_at) in enumerate(routed):
+        # The first reports show every status once; the rest as the weights say.
+        status = statuses[n] if n < len(statuses) else rng.choices(statuses, weights)[0]
+        path = rng.choice(PATHS[status])
+        if not path:
+            continue
+        assert routed_at is not None  # _date_routing dated every demo report
+        hours = [rng.uniform(least, most) for _, least, most in path]
+        # A young report has had less time: its steps are squeezed into the time it has had.
+        room = (now - routed_at).total_seconds() / 3600 - 0.05
+        if sum(hours) > room:
+            hours = [h * room / sum(hours) for h in hours]
+        when, previous = routed_at, "routed"
+        reason = None
+        resolved_at = None
+        for (step, _, _), gap in zip(path, hours, strict=True):
+            when = when + timedelta(hours=gap)
+            note = ""
+            if step == "resolved":
+                note, resolved_at = rng.choice(NOTES["resolved"]), when
+            elif step == "closed":
+                reason = "duplicate" if previous == "routed" else "cannot_fix"
+                note = rng.choice(NOTES[reason])
+            elif step == "reopened":
+                note = rng.choice(NOTES["reopened"])
+            events.append(
+                {
+                    "report_id": report_id,
+                    "kind": "reopened" if step == "reopened" else "status_changed",
+                    "from_status": previous,
+                    "to_status": step,
+                    "actor": "citizen" if step == "reopened" else "office",
+                    "public_note": note,
+                    "private_note": "",
+                    "created_at": when,
+                }
+            )
+            previous = step
+        updates.append(
+            {"rid": report_id, "status": status, "close_reason": reason, "resolved_at": resolved_at, "updated_at": when}
         )
     if updates:
+        # One statement for all of them: a round trip per report would be most of the load time.
         session.execute(
             text(
-                "UPDATE reports SET status = :status, close_reason = :close_reason, resolved_at = :resolved_at, "
-                "updated_at = :updated_at WHERE id = :rid"
+                "UPDATE reports r SET status = u.status, close_reason = u.close_reason, resolved_at = u.resolved_at, "
+                "updated_at = u.updated_at FROM unnest(CAST(:rid AS bigint[]), CAST(:status AS text[]), "
+                "CAST(:close_reason AS text[]), CAST(:resolved_at AS timestamptz[]), "
+                "CAST(:updated_at AS timestamptz[])) AS u(rid, status, close_reason, resolved_at, updated_at) "
+                "WHERE r.id = u.rid"
             ),
-            updates,
+            {key: [u[key] for u in updates] for key in updates[0]},
         )
         session.execute(insert(ReportEvent), events)
     return int(session.scalar(select(func.count()).select_from(Report).where(Report.status == "triage")) or 0)

@@ -103,6 +103,25 @@ def _resolve_crs(path: Path, file_crs: str | None, source_crs: str | None) -> CR
         raise BoundaryFileError(f"cannot resolve {where} {label!r}: {exc}") from exc
 
 
+def _refuse_misdecoded_text(path: Path, names: Any) -> None:
+    """A file without a declared encoding (a shapefile without .cpg) is read as Latin-1 by GDAL; Korean
+    CP949 text then arrives as mojibake that would be stored silently. Refuse it, naming the fix."""
+    for value in names[:200]:
+        text = str(value) if value is not None else ""
+        if not any("\x80" <= ch <= "\xff" for ch in text):
+            continue
+        for candidate in ("cp949", "utf-8"):
+            try:
+                decoded = text.encode("latin-1").decode(candidate)
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if any("\uac00" <= ch <= "\ud7a3" or "\u4e00" <= ch <= "\u9fff" for ch in decoded):
+                raise BoundaryFileError(
+                    f"{path.name}: its text is not declared and reads as {text[:20]!r}, which is "
+                    f"{decoded[:20]!r} in {candidate}; pass --encoding {candidate}"
+                )
+
+
 def read_boundaries(
     path: Path,
     *,
@@ -126,6 +145,8 @@ def read_boundaries(
     except UnicodeDecodeError as exc:
         raise BoundaryFileError(f"{path.name}: text fields are not in {encoding or 'UTF-8'}; pass --encoding") from exc
     fields = list(meta["fields"])
+    if encoding is None and name_field in fields:
+        _refuse_misdecoded_text(path, columns[fields.index(name_field)])
     for option, wanted in (
         ("--code-field", code_field),
         ("--name-field", name_field),

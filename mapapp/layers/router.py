@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from mapapp.accounts.router import ActorDep
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
+from mapapp.core.text import StorableStr
 from mapapp.layers import service
 
 router = APIRouter(prefix="/api", tags=["layers"])
@@ -45,8 +46,8 @@ def list_active_layers(session: SessionDep) -> dict[str, Any]:
 
 
 class Activation(BaseModel):
-    banner_ko: str | None = None
-    banner_en: str | None = None
+    banner_ko: StorableStr | None = None
+    banner_en: StorableStr | None = None
     until: datetime | None = None
 
 

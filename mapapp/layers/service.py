@@ -140,10 +140,8 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
             layer = Layer(slug=definition.slug, state=definition.state)
             session.add(layer)
             summary.created.append(definition.slug)
-        else:
-            summary.updated.append(definition.slug)
-            if definition.state == "archived":
-                layer.state = "archived"
+        elif definition.state == "archived":
+            layer.state = "archived"
         layer.name_ko, layer.name_en = definition.name.ko, definition.name.en
         layer.kind = definition.kind
         layer.sort_order = definition.sort_order
@@ -151,6 +149,7 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
         layer.banner_ko = definition.banner.ko if definition.banner else None
         layer.banner_en = definition.banner.en if definition.banner else None
         layer.source_file = f"layers/{definition.slug}.yaml"
+        changed = layer in layers.values() and session.is_modified(layer)
         session.flush()
         for order, item in enumerate(definition.categories):
             defined.add(item.slug)
@@ -168,6 +167,9 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
             category.also_on = list(item.also_on)
             category.sort_order = order
             category.retired = False
+            changed = changed or (category.slug in categories and session.is_modified(category))
+        if changed and definition.slug not in summary.created:
+            summary.updated.append(definition.slug)
     for slug, category in categories.items():
         if slug not in defined and not category.retired:
             category.retired = True

@@ -9,6 +9,20 @@ from mapapp.accounts.service import Actor, Forbidden
 from mapapp.offices.models import Office
 from mapapp.offices.service import get_office_or_raise
 
+# The office queue's CSV export, in this order; mapapp.core.csv_export makes its cells spreadsheet-safe.
+CSV_COLUMNS = (
+    "id",
+    "status",
+    "category",
+    "layer",
+    "created_at",
+    "due_at",
+    "overdue",
+    "supporters",
+    "lat",
+    "lon",
+    "description",
+)
 SORTS = {"age": "r.created_at ASC", "newest": "r.created_at DESC", "priority": "due_at ASC"}
 QUEUE_SQL = """
     SELECT r.public_id AS id, r.status, c.slug AS category, c.name_ko AS category_ko, c.name_en AS category_en,

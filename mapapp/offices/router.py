@@ -1,42 +1,43 @@
 """HTTP for office work: queues, the workflow, transfers and triage. Authorization is in the services."""
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mapapp.accounts.router import ActorDep
+from mapapp.core.csv_export import write_csv
 from mapapp.core.db import transaction
 from mapapp.core.errors import InvalidInput
+from mapapp.core.text import StorableStr
 from mapapp.offices import queue, workflow
+from mapapp.ratelimit.deps import limit_by_client
 
 router = APIRouter(prefix="/api", tags=["staff"])
 
 
 class StatusChange(BaseModel):
-    to: str
-    public_note: str = ""
-    private_note: str = ""
-    assignee: str | None = None
-    reason: str | None = None
-    duplicate_of: str | None = None
+    to: StorableStr
+    public_note: StorableStr = ""
+    private_note: StorableStr = ""
+    assignee: StorableStr | None = None
+    reason: StorableStr | None = None
+    duplicate_of: StorableStr | None = None
 
 
 class Transfer(BaseModel):
-    to_office: str | None = None  # None: back to triage
-    reason: str
-    private_note: str = ""
+    to_office: StorableStr | None = None  # None: back to triage
+    reason: StorableStr
+    private_note: StorableStr = ""
 
 
 class TriageDecision(BaseModel):
-    office: str
-    note: str = ""
+    office: StorableStr
+    note: StorableStr = ""
 
 
 def _summary(report: Any) -> dict[str, Any]:
@@ -81,25 +82,9 @@ def office_queue(slug: str, actor: ActorDep, filters: FiltersDep) -> dict[str, A
 @router.get("/offices/{slug}/queue.csv", summary="The filtered queue as CSV", response_class=Response)
 def office_queue_csv(slug: str, actor: ActorDep, filters: FiltersDep) -> Response:
     body = filters.read(actor, slug, limit=100_000)
-    out = io.StringIO()
-    columns = [
-        "id",
-        "status",
-        "category",
-        "layer",
-        "created_at",
-        "due_at",
-        "overdue",
-        "supporters",
-        "lat",
-        "lon",
-        "description",
-    ]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(body["reports"])
+    csv_text = write_csv(body["reports"], queue.CSV_COLUMNS)
     return Response(
-        "\ufeff" + out.getvalue(),
+        "\ufeff" + csv_text,
         media_type="text/csv; charset=utf-8",  # BOM: Excel reads Korean
         headers={"Content-Disposition": f'attachment; filename="{slug}-queue.csv"'},
     )
@@ -152,14 +137,33 @@ def route_from_triage(public_id: str, body: TriageDecision, actor: ActorDep) -> 
 
 
 class Reopen(BaseModel):
-    contact: str
-    reason: str
+    token: StorableStr | None = None  # the secret of the reopen link in the citizen's e-mail
+    contact: StorableStr | None = None  # or: the e-mail address reported with, to be sent a new link
+    reason: StorableStr = ""
 
 
-@router.post("/reports/{public_id}/reopen", summary="The citizen reopens a resolved report")
-def reopen(public_id: str, body: Reopen) -> dict[str, Any]:
-    with transaction() as session:
-        return _summary(workflow.reopen(session, public_id=public_id, contact=body.contact, reason=body.reason))
+REOPEN_LINK_SENT = "If this address filed the report, we have sent it a link to reopen the report."
+
+
+@router.post(
+    "/reports/{public_id}/reopen",
+    summary="The citizen reopens a resolved report",
+    tags=["reports"],
+    dependencies=[limit_by_client("reopen", "reopen requests")],
+    responses={202: {"description": "Sent with a contact: the same answer whether or not it is the reporter's"}},
+)
+def reopen(public_id: str, body: Reopen) -> Response:
+    """With the `token` of the reopen link: reopen (say why in `reason`). With a `contact` instead: 202,
+    and a new link goes to that address only if the report was filed with it."""
+    if body.token:
+        with transaction() as session:
+            report = workflow.reopen(session, public_id=public_id, token=body.token, reason=body.reason)
+            return JSONResponse(_summary(report))
+    if body.contact:
+        with transaction() as session:
+            workflow.request_reopen_link(session, public_id=public_id, contact=body.contact)
+        return JSONResponse({"id": public_id, "status": "link_requested", "message": REOPEN_LINK_SENT}, 202)
+    raise InvalidInput("give the token of your reopen link, or the contact you reported with", field="token")
 
 
 @router.post("/reports/{public_id}/after-photo", summary="The office's photo of the fixed problem")

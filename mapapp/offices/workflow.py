@@ -5,6 +5,7 @@ reason (duplicate of another report, cannot fix with an explanation). "Not ours"
 Every change is an event with actor, time, from/to, a public note and a private note.
 """
 
+import hmac
 from typing import Any
 
 from sqlalchemy import select, text
@@ -33,12 +34,28 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# How a role appears in public text (the routing rule of a report).
+PUBLIC_ROLES = {
+    "triage": "시 분류 담당 / the city's triage team",
+    "admin": "시 관리자 / the city's administrators",
+    "staff": "시 담당자 / city staff",
+}
+
+
 class TransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
 
 
 class ReportMissing(NotFound):
     code = "report_not_found"
+
+
+class DuplicateInAnotherOffice(Forbidden):
+    code = "duplicate_in_another_office"
+
+
+class InvalidReopenToken(Forbidden):
+    code = "invalid_reopen_token"
 
 
 def _report(session: Session, public_id: str) -> Report:
@@ -109,7 +126,7 @@ def change_status(
         if close_reason == "cannot_fix" and not public_note.strip():
             raise InvalidInput("closing as cannot fix needs an explanation", field="public_note")
         if close_reason == "duplicate":
-            _merge_into(session, report, duplicate_of)
+            _merge_into(session, actor, report, duplicate_of)
         report.close_reason = close_reason
     report.status = to
     report.updated_at = text("now()")  # type: ignore[assignment]
@@ -136,11 +153,19 @@ def change_status(
     return report
 
 
-def _merge_into(session: Session, report: Report, original_id: str | None) -> None:
-    """A duplicate's supporters (and its reporter) count for the original."""
+def _merge_into(session: Session, actor: Actor, report: Report, original_id: str | None) -> None:
+    """A duplicate's supporters (and its reporter) count for the original, which must be in the same office.
+
+    Otherwise office staff could add supporters to (and so push up) another office's reports.
+    """
     original = session.scalar(select(Report).where(Report.public_id == (original_id or "")))
     if original is None or original.id == report.id:
         raise InvalidInput("name the original report this one duplicates", field="duplicate_of")
+    if not actor.is_admin and original.office_id != actor.office_id:
+        raise DuplicateInAnotherOffice(
+            "the original is another office's report: transfer this one to that office instead",
+            field="duplicate_of",
+        )
     session.execute(
         text(
             "INSERT INTO report_supporters (report_id, supporter_hash) SELECT :o, supporter_hash "
@@ -181,6 +206,15 @@ def route_from_triage(session: Session, *, actor: Actor, public_id: str, to_offi
     return report
 
 
+def acting_body(session: Session, actor: Actor) -> str:
+    """Who acted, as the public may read it: the office or the role, never the person (kept privately)."""
+    if actor.role in ("manager", "staff") and actor.office_id is not None:
+        office = session.get(Office, actor.office_id)
+        if office is not None:
+            return f"{office.name_ko} / {office.name_en}"
+    return PUBLIC_ROLES.get(actor.role, PUBLIC_ROLES["staff"])
+
+
 def _office(session: Session, slug: str) -> Office:
     office = session.scalar(select(Office).where(Office.slug == slug, Office.active.is_(True)))
     if office is None:
@@ -206,7 +240,7 @@ def _reassign(
             city_id=report.city_id,
             district_id=report.district_id,
             method="manual",
-            rule=f"{kind} by {actor.email}",
+            rule=f"{kind} by {acting_body(session, actor)}",
             reason_code="manual",
             reason_params=params,
             manual=True,
@@ -217,12 +251,16 @@ def _reassign(
     session.flush()
 
 
-def reopen(session: Session, *, public_id: str, contact: str, reason: str) -> Report:
-    """The citizen who reported reopens a resolved report within the allowed days, saying why."""
+def reopen(session: Session, *, public_id: str, token: str, reason: str) -> Report:
+    """The citizen reopens a resolved report within the allowed days, with the secret of their reopen link."""
     report = _report(session, public_id)
-    given = contact.strip().lower()
-    if not given or given not in {(report.reporter_email or "").lower(), (report.reporter_phone or "").lower()}:
-        raise Forbidden("give the e-mail address or phone number you reported with")
+    given = token.strip()
+    stored = report.reopen_token_hash or ""
+    # Compared in constant time; the answer says nothing about who filed the report.
+    if not given or not stored or not hmac.compare_digest(stored, messages.token_digest(given)):
+        raise InvalidReopenToken(
+            "this reopen link is not valid (a newer one may have been sent); ask for a new link", field="token"
+        )
     if report.status != "resolved":
         raise TransitionNotAllowed(f"a {report.status} report is not reopened", status=report.status, allowed=[])
     days = get_settings().reopen_days
@@ -253,6 +291,27 @@ def reopen(session: Session, *, public_id: str, contact: str, reason: str) -> Re
     )
     session.flush()
     return report
+
+
+def request_reopen_link(session: Session, *, public_id: str, contact: str) -> None:
+    """E-mail a new reopen link to the report's reporter, but only if `contact` is their e-mail address.
+
+    The caller answers the same whatever happened here, so nobody learns who filed a report. A phone
+    number gets no link (there is no text-message channel); the e-mail is limited per address.
+    """
+    report = session.scalar(select(Report).where(Report.public_id == public_id))
+    if report is None:
+        raise ReportMissing(f"there is no report {public_id!r}")
+    given = contact.strip().lower().encode()
+    email = (report.reporter_email or "").strip().lower().encode()
+    if given and email and hmac.compare_digest(given, email):
+        messages.tell_citizen(
+            session,
+            email=report.reporter_email,
+            locale=report.locale,
+            event="reopen_link",
+            public_id=report.public_id,
+        )
 
 
 def add_after_photo(session: Session, *, actor: Actor, public_id: str, data: bytes) -> str:

@@ -1,6 +1,7 @@
 """HTTP for Open311 GeoReport v2 under /open311/v2/, in .json and .xml, with the spec's errors."""
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -14,9 +15,12 @@ from mapapp.core.db import transaction
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
 from mapapp.open311 import service
+from mapapp.ratelimit.deps import limit_by_client
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+# Characters XML 1.0 cannot carry (C0 controls but tab, LF, CR; surrogates; U+FFFE/FFFF): dropped from text.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_value(parent: ET.Element, name: str, value: Any, item: str) -> None:
@@ -30,7 +34,7 @@ def _xml_value(parent: ET.Element, name: str, value: Any, item: str) -> None:
     elif isinstance(value, bool):
         node.text = "true" if value else "false"
     elif value is not None:
-        node.text = str(value)
+        node.text = NOT_XML.sub("", str(value))
 
 
 def render(fmt: str, root: str, item: str, data: Any, status: int = 200) -> Response:
@@ -49,14 +53,23 @@ def render(fmt: str, root: str, item: str, data: Any, status: int = 200) -> Resp
 
 
 def _error(fmt: str, exc: DomainError) -> Response:
-    status = exc.status if exc.status in (403, 404) else 400
-    return render(
+    # The spec names 400, 403 and 404; a wrong method, a body too large, a rate limit, an outage or a bug
+    # keep their own status (and Retry-After) so that clients know to retry rather than to fix their request.
+    status = exc.status if exc.status in (403, 404, 405, 413, 429) or exc.status >= 500 else 400
+    response = render(
         fmt if fmt in FORMATS else "xml",
         "errors",
         "error",
         [{"code": status, "description": exc.message}],
         status=status,
     )
+    response.headers.update(exc.headers())
+    return response
+
+
+def error_answer(path: str, exc: DomainError) -> Response:
+    """Any error on an /open311/ path in the spec's shape, in the format the path names (XML by default)."""
+    return _error("json" if path.endswith(".json") else "xml", exc)
 
 
 async def _answer(fmt: str, root: str, item: str, work: Callable[[], Any], status: int = 200) -> Response:
@@ -147,7 +160,11 @@ async def tokens(token_id: str, fmt: str, jurisdiction_id: str | None = None) ->
     return await _answer(fmt, "service_requests", "request", _read(service.token, jurisdiction_id, token_id=token_id))
 
 
-@router.post("/requests.{fmt}", summary="Post a service request (API key required)")
+@router.post(
+    "/requests.{fmt}",
+    summary="Post a service request (API key required)",
+    dependencies=[limit_by_client("open311", "service requests")],
+)
 async def post_request(fmt: str, request: Request) -> Response:
     """Form-encoded, as the spec says: api_key, service_code, lat and long (or address_string), ..."""
     try:

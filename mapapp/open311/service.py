@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
+from mapapp.core.text import storable
 from mapapp.layers import service as layers
 from mapapp.open311.models import ApiKey
 from mapapp.reports import queries as report_queries
@@ -179,6 +180,9 @@ def service_request(session: Session, *, service_request_id: str, locale: str = 
 
 def create_service_request(session: Session, *, form: dict[str, str | None]) -> list[dict[str, Any]]:
     """POST requests: a report through the same submission as every other door."""
+    if not all(storable(name) and (value is None or storable(value)) for name, value in form.items()):
+        # Before any query: PostgreSQL cannot compare or store NUL, nor encode a lone surrogate.
+        raise BadRequest("a field contains a NUL character or a lone surrogate")
     check_api_key(session, form.get("api_key"))
     check_jurisdiction(form.get("jurisdiction_id"))
     code = (form.get("service_code") or "").strip()

@@ -16,6 +16,9 @@ class PhotoStorage(Protocol):
     def delete(self, key: str) -> None:
         """Remove `key` if present."""
 
+    def delete_if_older(self, key: str, cutoff: float) -> bool:
+        """Remove `key` unless it was written or refreshed after `cutoff` (a Unix time); True if removed."""
+
     def stored_keys(self) -> list[str]:
         """Every stored key (for the cleanup of unreferenced files)."""
 
@@ -32,8 +35,13 @@ class LocalPhotoStorage:
 
     def put(self, key: str, data: bytes) -> None:
         path = self.root / key
-        if path.exists():  # content-addressed: same name, same bytes
+        try:
+            # Content-addressed: same name, same bytes. Refresh its time, so that cleanup sees it as
+            # just written and leaves it to the transaction about to name it.
+            os.utime(path)
             return
+        except FileNotFoundError:
+            pass
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target, then rename: a reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -48,10 +56,29 @@ class LocalPhotoStorage:
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
 
+    def delete_if_older(self, key: str, cutoff: float) -> bool:
+        path = self.root / key
+        try:
+            if path.stat().st_mtime > cutoff:
+                return False
+            # Moved aside first: a put that refreshed the file before the move shows in its time (and
+            # the file goes back); a put after it finds no file and writes a new one.
+            aside = path.with_name(f".del-{path.name}")
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return False
+        if aside.stat().st_mtime > cutoff:
+            os.replace(aside, path)
+            return False
+        aside.unlink(missing_ok=True)
+        return True
+
     def stored_keys(self) -> list[str]:
         if not self.root.exists():
             return []
-        return [str(p.relative_to(self.root)) for p in self.root.rglob("*.jpg") if not p.name.startswith(".tmp-")]
+        return [
+            str(p.relative_to(self.root)) for p in self.root.rglob("*.jpg") if not p.name.startswith((".tmp-", ".del-"))
+        ]
 
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{key}"

@@ -81,6 +81,8 @@ class Report(Base):
     # Private: never in a public response.
     reporter_email: Mapped[str | None] = mapped_column(Text)
     reporter_phone: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the secret in the reporter's newest reopen link (the link itself is only in the e-mail).
+    reopen_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
+from mapapp import photos
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.errors import InvalidInput
-from mapapp.core.settings import get_settings
-from mapapp.photos import PhotoTooLarge, UnsupportedMediaType
-from mapapp.reports import queries, service
+from mapapp.core.requests import read_json_object
+from mapapp.photos import UnsupportedMediaType
+from mapapp.ratelimit.deps import limit_by_client
+from mapapp.reports import forms, queries, service
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -76,36 +77,32 @@ def _submit(draft: service.ReportDraft, files: list[bytes], key: str | None) -> 
 
 
 async def _read_draft(request: Request) -> tuple[service.ReportDraft, list[bytes]]:
-    settings = get_settings()
+    # The body's size is limited while it streams in (mapapp.core.bodylimit), Content-Length or not.
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > settings.photos_max_total_bytes + 1024 * 1024:
-        raise PhotoTooLarge(f"the request is larger than {settings.photos_max_total_bytes // (1024 * 1024)} MB")
     if ctype == "application/json":
         try:
             body = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # [[[[...: too deep for the parser
             raise InvalidInput("the body is not valid JSON", code="invalid_json") from None
         if not isinstance(body, dict):
             raise InvalidInput("the body must be a JSON object")
         return service.ReportDraft(**{k: body.get(k) for k in REPORT_FIELDS}, channel="api"), []
-    if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await request.form(max_files=settings.photos_max_count + 1, max_fields=50)
-        files: list[bytes] = []
-        for upload in form.getlist("photos"):
-            if isinstance(upload, UploadFile):
-                if upload.size is not None and upload.size > settings.photo_max_bytes:
-                    raise PhotoTooLarge(f"a photo may be at most {settings.photo_max_bytes // (1024 * 1024)} MB")
-                data = await upload.read()
-                if data:  # an empty file input sends an empty part
-                    files.append(data)
-        values = {k: form.get(k) for k in REPORT_FIELDS}
-        values = {k: (v if isinstance(v, str) else None) for k, v in values.items()}
-        return service.ReportDraft(**values, channel="web"), files
+    if ctype == "multipart/form-data":
+        fields, files = await forms.read_multipart(request)
+        return service.ReportDraft(**{k: fields.get(k) for k in REPORT_FIELDS}, channel="web"), files
+    if ctype == "application/x-www-form-urlencoded":
+        fields = forms.read_urlencoded(await request.body())
+        return service.ReportDraft(**{k: fields.get(k) for k in REPORT_FIELDS}, channel="web"), []
     raise UnsupportedMediaType("send the report as application/json or multipart/form-data")
 
 
-@router.post("", status_code=201, summary="Submit a report", openapi_extra=SUBMIT_DOC)
+@router.post(
+    "",
+    status_code=201,
+    summary="Submit a report",
+    openapi_extra=SUBMIT_DOC,
+    dependencies=[limit_by_client("submit", "reports")],
+)
 async def submit(
     request: Request,
     idempotency_key: Annotated[str | None, Header(description="Makes retries safe")] = None,
@@ -117,7 +114,11 @@ async def submit(
     `Idempotency-Key` and body returns the same report.
     """
     draft, files = await _read_draft(request)
-    result = await run_in_threadpool(_submit, draft, files, idempotency_key)
+    # Cheap checks first, then the photos on the photo threads under the decode budget (503 `busy` when
+    # full), all before the transaction opens: no connection is held while images decode.
+    service.check_fields(draft, len(files), sum(len(f) for f in files))
+    prepared = await photos.process_uploads(files)
+    result = await run_in_threadpool(_submit, draft, [*prepared], idempotency_key)
     headers = {"Location": f"/api/reports/{result.public_id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -185,14 +186,11 @@ def _support(public_id: str, supporter: str) -> tuple[int, bool]:
         return service.support_report(session, public_id=public_id, supporter=supporter)
 
 
-@router.post("/{public_id}/support", summary='"Me too"')
+@router.post("/{public_id}/support", summary='"Me too"', dependencies=[limit_by_client("support", '"me too"s')])
 async def support(public_id: str, request: Request) -> dict[str, Any]:
     """Add a "me too" from this browser (`{"supporter": "<token>"}`); repeating it changes nothing."""
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
-        raise InvalidInput("the body is not valid JSON") from None
-    supporter = body.get("supporter") if isinstance(body, dict) else None
+    body = read_json_object(await request.body(), empty={})  # NUL, surrogates, NaN: 400 before any query
+    supporter = body.get("supporter")
     if not isinstance(supporter, str):
         raise InvalidInput('give the supporter token: {"supporter": "..."}', field="supporter")
     count, added = await run_in_threadpool(_support, public_id, supporter)

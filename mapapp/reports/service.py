@@ -8,6 +8,7 @@ transaction. A failure after the images are stored leaves only unreferenced file
 
 import hashlib
 import json
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from mapapp import photos as photo_pipeline
 from mapapp import routing
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
+from mapapp.core.text import storable
 from mapapp.layers.models import Layer
 from mapapp.photos.models import Photo
 from mapapp.reports import messages
@@ -150,26 +152,42 @@ class _Checked:
 def _number(value: Any, name: str) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
-        raise routing.InvalidCoordinates(f"{name} must be a number")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise routing.InvalidCoordinates(f"{name} must be a number", field=name)
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise routing.InvalidCoordinates(f"{name} must be a number, got {str(value)[:40]!r}", field=name) from None
+        number = float(value)  # a 400-digit integer overflows: OverflowError, not ValueError
+    except (ValueError, OverflowError):
+        raise routing.InvalidCoordinates(
+            f"{name} must be a finite number, got {str(value)[:40]!r}", field=name
+        ) from None
+    if not math.isfinite(number):
+        raise routing.InvalidCoordinates(f"{name} must be a finite number", field=name)
     return number
 
 
+def _text(draft: ReportDraft, name: str, error: type[InvalidInput] = InvalidInput) -> str | None:
+    """A text field as sent: None when absent; a wrong JSON type or unstorable text is refused."""
+    value = getattr(draft, name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise error(f"the field '{name}' must be text", field=name)
+    if not storable(value):
+        # PostgreSQL text cannot hold NUL, and a lone surrogate is not UTF-8: refused, never stripped.
+        raise error(f"the field '{name}' contains a NUL character or a lone surrogate", field=name)
+    return value.strip()
+
+
 def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Checked:
-    """Step 1: required fields present, lengths and formats right; nothing is looked up yet."""
+    """Step 1: every field of the right type, storable, in length and format; nothing is looked up yet."""
     settings = get_settings()
+    slugs: dict[str, str] = {}
     for name in ("layer", "category"):
         value = getattr(draft, name)
         if not isinstance(value, str) or not value.strip():
             raise MissingField(f"the field '{name}' is required", field=name)
-    description = draft.description if draft.description is not None else ""
-    if not isinstance(description, str):
-        raise InvalidInput("the description must be text", field="description")
-    description = description.replace("\x00", "").strip()
+        slugs[name] = _text(draft, name) or ""
+    description = _text(draft, "description") or ""
     if len(description) > settings.description_max_chars:
         raise DescriptionTooLong(
             f"the description has {len(description):,} characters; at most {settings.description_max_chars:,}",
@@ -188,20 +206,19 @@ def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Che
     if lat is not None and lon is not None:
         routing.check_coordinates(lon, lat)
         pin = (lon, lat)
-    email = (draft.email or "").strip() or None
-    phone = (draft.phone or "").strip() or None
-    if email is not None and (not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email)):
+    email = _text(draft, "email", InvalidContact) or None
+    phone = _text(draft, "phone", InvalidContact) or None
+    if email is not None and (len(email) > 254 or not EMAIL.match(email)):
         raise InvalidContact("the e-mail address is not valid", field="email")
-    if phone is not None and (not isinstance(phone, str) or not PHONE.match(phone)):
+    if phone is not None and not PHONE.match(phone):
         raise InvalidContact("the phone number is not valid", field="phone")
-    locale = draft.locale if draft.locale in LOCALES else "ko"
-    address = draft.address.strip()[:500] if isinstance(draft.address, str) and draft.address.strip() else None
-    media_url = draft.media_url.strip() if isinstance(draft.media_url, str) and draft.media_url.strip() else None
+    locale = _text(draft, "locale")
+    locale = locale if locale in LOCALES else "ko"  # an unknown language falls back; a wrong type does not
+    address = (_text(draft, "address") or "")[:500] or None
+    media_url = _text(draft, "media_url") or None
     if media_url is not None and (len(media_url) > 2000 or not re.match(r"^https?://[^\s<>\"]+$", media_url)):
         raise InvalidInput("media_url must be an http(s) URL of at most 2000 characters", field="media_url")
-    return _Checked(
-        draft.layer.strip(), draft.category.strip(), pin, description, email, phone, locale, address, media_url
-    )
+    return _Checked(slugs["layer"], slugs["category"], pin, description, email, phone, locale, address, media_url)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """Pages composed with folium (Leaflet), every asset from our own origin."""
 
-import json
 from typing import Any
 
 import folium
@@ -9,6 +8,7 @@ from markupsafe import escape
 
 from mapapp.core import i18n
 from mapapp.core.settings import get_settings
+from mapapp.web.security import add_nonce, json_for_html
 
 LEAFLET_JS = [
     ("leaflet", "/static/vendor/leaflet/leaflet.js"),
@@ -36,7 +36,7 @@ def _folium_map(zoom: int = 12, centre: tuple[float, float] = CITY_CENTRE) -> fo
     return m
 
 
-def map_page(*, locale: str, config: dict[str, Any], panel_html: str, title: str) -> str:
+def map_page(*, locale: str, config: dict[str, Any], panel_html: str, title: str, nonce: str) -> str:
     """The map page (or widget): a folium map, our panel, and our scripts started once the map exists."""
     m = _folium_map(zoom=config.get("zoom", 12), centre=CITY_CENTRE)
     figure = m.get_root()
@@ -52,10 +52,13 @@ def map_page(*, locale: str, config: dict[str, Any], panel_html: str, title: str
         "t": i18n.messages(locale),
         "errors": i18n.error_messages(locale),
     }
-    # JSON inside <script>: '</' is escaped so user-controlled text can never close the tag.
-    data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
-    figure.header.add_child(Element(f"<script>window.MAPAPP = {data};</script>"), name="mapapp_config")
+    # A data block, not a script: the CSP allows no inline script of ours; map.js and report.js read it.
+    figure.header.add_child(
+        Element(f'<script type="application/json" id="mapapp-config">{json_for_html(payload)}</script>'),
+        name="mapapp_config",
+    )
     figure.header.add_child(JavascriptLink("/static/js/map.js"), name="map_js")
     figure.header.add_child(JavascriptLink("/static/js/report.js"), name="report_js")
-    html = figure.render()
+    # folium writes the map's own set-up as inline <script> and <style> blocks: they carry this answer's nonce.
+    html = add_nonce(figure.render(), nonce)
     return html.replace("<html>", f'<html lang="{locale}">', 1)

@@ -1,4 +1,4 @@
-"""HTML pages: the map, the report page, the embeddable widget."""
+"""HTML pages: the map, the report page, the embeddable widget, the staff pages and the API documentation."""
 
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,11 +12,14 @@ from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
 from mapapp.reports import queries
 from mapapp.web import pages
+from mapapp.web.security import csp_nonce, json_for_html
 
 router = APIRouter(include_in_schema=False)
 templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
+# Every template that embeds JSON uses `tojson`: ours also escapes '>' and U+2028/U+2029, which Jinja's does not.
+templates.filters["tojson"] = json_for_html
 STATUS_COLORS = {"open": "#dc2626", "in_progress": "#f59e0b", "resolved": "#16a34a", "closed": "#6b7280"}
 EVENT_LABELS = {
     "submitted": {"ko": "접수", "en": "Received"},
@@ -30,14 +33,11 @@ def _locale(request: Request, lang: str | None) -> str:
     return i18n.choose_locale(lang, request.cookies.get("lang"), request.headers.get("accept-language"))
 
 
-def _html(body: str, locale: str, lang: str | None, *, frame_anyone: bool = False) -> HTMLResponse:
+def _html(body: str, locale: str, lang: str | None) -> HTMLResponse:
+    # The CSP, framing and other headers come from mapapp.web.security.SecurityHeadersMiddleware.
     response = HTMLResponse(body)
     if lang in i18n.LOCALES:
         response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax")
-    # Only the widget may be framed by other sites.
-    response.headers["Content-Security-Policy"] = "frame-ancestors *" if frame_anyone else "frame-ancestors 'self'"
-    if not frame_anyone:
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 
@@ -56,6 +56,7 @@ def map_page(request: Request, lang: str | None = None) -> HTMLResponse:
         config={"refreshSeconds": get_settings().map_refresh_seconds},
         panel_html=_panel(locale, mode="report", embed=False),
         title=i18n.messages(locale)["title"],
+        nonce=csp_nonce(request),
     )
     return _html(body, locale, lang)
 
@@ -82,8 +83,9 @@ def embed(
         config=config,
         panel_html=_panel(locale, mode=mode, embed=True),
         title=i18n.messages(locale)["title"],
+        nonce=csp_nonce(request),
     )
-    return _html(body, locale, lang, frame_anyone=True)
+    return _html(body, locale, lang)  # framable by any site: security.FRAMEABLE_PATHS
 
 
 @router.get("/widget.js")
@@ -155,3 +157,9 @@ def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     locale = _locale(request, lang)
     body = templates.get_template("admin.html").render(locale=locale, t=i18n.messages(locale))
     return _html(body, locale, lang)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs() -> HTMLResponse:
+    """Swagger UI from our own origin, started by a script file (the CSP allows no inline script)."""
+    return HTMLResponse(templates.get_template("docs.html").render())

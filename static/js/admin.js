@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const A = window.ADMIN, t = A.t;
+  const A = window.staff.config, t = A.t;
   const { esc, post } = window.staff;
   function name(o) { return o ? (o[A.locale] || o.en || o.ko || "") : ""; }
   function rows(id, items, cells) {

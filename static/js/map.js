@@ -2,7 +2,8 @@
 // coloured by status, with popups. Runs once folium has created the Leaflet map.
 (function () {
   "use strict";
-  const C = window.MAPAPP;
+  // The page's settings and texts, from the JSON data block the server writes (no inline script: CSP).
+  const C = window.MAPAPP || (window.MAPAPP = JSON.parse(document.getElementById("mapapp-config").textContent));
   const t = C.t;
   const COLORS = { open: "#dc2626", in_progress: "#f59e0b", resolved: "#16a34a", closed: "#6b7280" };
   const OLD_CLOSED_DAYS = 30;

@@ -26,7 +26,7 @@
     tbody.innerHTML = data.reports.map((r) => {
       const moves = (NEXT[r.status] || []).map((to) =>
         `<button type="button" data-id="${esc(r.id)}" data-to="${to}">${esc(to)}</button>`).join(" ") +
-        (r.status === "in_progress" ? ` <label>${esc(window.OFFICE.t.after_photo)} ` +
+        (r.status === "in_progress" ? ` <label>${esc(window.staff.config.t.after_photo)} ` +
           `<input type="file" accept="image/*" id="after-${esc(r.id)}"></label>` : "");
       return `<tr data-id="${esc(r.id)}"><td><a href="/reports/${esc(r.id)}">${esc(r.id)}</a></td>` +
         `<td>${esc(r.category)}${r.overdue ? " ⚠" : ""}</td><td class="status">${esc(r.status)}</td><td>${moves}</td></tr>`;
@@ -41,9 +41,9 @@
     const id = button.dataset.id, to = button.dataset.to, extra = {};
     $("work-error").textContent = "";
     try {
-      if (to === "assigned") extra.assignee = window.prompt(window.OFFICE.t.assignee) || "";
+      if (to === "assigned") extra.assignee = window.prompt(window.staff.config.t.assignee) || "";
       if (to === "resolved") {
-        extra.public_note = window.prompt(window.OFFICE.t.answer_help) || "";
+        extra.public_note = window.prompt(window.staff.config.t.answer_help) || "";
         const file = document.getElementById("after-" + id);
         if (file && file.files.length) {
           const form = new FormData();

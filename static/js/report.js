@@ -2,7 +2,8 @@
 // the layer and category, see nearby reports ("me too"), and send with progress. Works without the map.
 (function () {
   "use strict";
-  const C = window.MAPAPP;
+  // The page's settings and texts, from the JSON data block the server writes (no inline script: CSP).
+  const C = window.MAPAPP || (window.MAPAPP = JSON.parse(document.getElementById("mapapp-config").textContent));
   const t = C.t;
   const $ = (id) => document.getElementById(id);
   const state = { layers: [], pin: null, map: null, sending: false, idempotencyKey: null };

@@ -1,4 +1,4 @@
-// Shared by the staff pages: escaping, the log-in form, and POSTs carrying the session's CSRF token.
+// Shared by the staff pages: page config, escaping, the log-in form, and POSTs carrying the CSRF token.
 window.staff = (function () {
   "use strict";
   function esc(v) {
@@ -32,5 +32,7 @@ window.staff = (function () {
     if (!me.ok) { form.hidden = false; document.getElementById("l-email").focus(); return null; }
     return me.json();
   }
-  return { esc, post, whoIsLoggedIn };
+  // The page's locale and texts, from the JSON data block the server writes (no inline script: CSP).
+  const config = JSON.parse(document.getElementById("page-config").textContent);
+  return { esc, post, whoIsLoggedIn, config };
 })();

@@ -1,7 +1,8 @@
 """A real browser: Debian's Chromium driven by Playwright, against the real server on loopback.
 
-Every test fails on a request to any other host and on any console error; screenshots of the pages
-are saved in test-artifacts/ to be looked at.
+Every test fails on a request to any other host, on any console error and on any Content-Security-Policy
+violation (a console message of any level, or a `securitypolicyviolation` event in any frame); screenshots
+of the pages are saved in test-artifacts/ to be looked at.
 """
 
 import shutil
@@ -36,13 +37,23 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+# Runs in every frame before the page's own scripts; CSP does not apply to it (it comes from the browser).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  window.__mapappCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
 class Watch:
-    """What a page did that it must not: requests to other hosts, console errors, page errors."""
+    """What a page did that it must not: requests to other hosts, console errors, page errors, CSP violations."""
 
     def __init__(self, allowed_hosts: set[str]) -> None:
         self.allowed = allowed_hosts
         self.foreign: list[str] = []
         self.errors: list[str] = []
+        self.csp: list[str] = []
         self.expected_status: set[int] = set()  # answers a test provokes on purpose (the browser logs them)
 
     def attach(self, page) -> None:  # type: ignore[no-untyped-def]
@@ -55,12 +66,21 @@ class Watch:
                 self.foreign.append(url)
                 route.abort()
 
+        def on_console(msg) -> None:  # type: ignore[no-untyped-def]
+            if "content security policy" in msg.text.lower():
+                self.csp.append(f"{msg.type}: {msg.text}")
+            elif msg.type == "error":
+                self.errors.append(msg.text)
+
         page.route("**/*", on_request)
-        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        page.expose_binding("__mapappCspViolation", lambda _source, text: self.csp.append(text))
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.on("console", on_console)
         page.on("response", lambda r: r.status >= 500 and self.errors.append(f"{r.status} {r.url}"))
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     def check(self) -> None:
+        assert self.csp == [], f"Content Security Policy violations: {self.csp}"
         assert self.foreign == [], f"requests left our origin: {self.foreign}"
         expected = {f"the server responded with a status of {code}" for code in self.expected_status}
         errors = [e for e in self.errors if not any(x in e for x in expected)]
@@ -68,8 +88,11 @@ class Watch:
 
 
 @pytest.fixture
-def watch(live_server: str) -> Watch:
-    return Watch({urlparse(live_server).netloc})
+def watch(live_server: str) -> Iterator[Watch]:
+    """Checked at the end of every test that uses it, also those that open their own browser contexts."""
+    w = Watch({urlparse(live_server).netloc})
+    yield w
+    w.check()
 
 
 @pytest.fixture

@@ -237,3 +237,9 @@ def test_failed_reimport_leaves_previous_boundaries(session, tmp_path):
     with pytest.raises(jurisdictions.BoundaryFileError):
         jurisdictions.import_boundaries(session, path=bad, **_kw())
     assert jurisdictions.get_jurisdiction_or_raise(session, code="A").name_ko == "가구"
+
+
+def test_a_shapefile_read_without_its_encoding_is_refused_with_the_fix_not_stored_as_mojibake():
+    path = shared_data("boundaries", "projected", "seoul_municipalities.shp")
+    with pytest.raises(jurisdictions.BoundaryFileError, match="pass --encoding cp949"):
+        jurisdictions.read_boundaries(path, code_field="code", name_field="name", source_crs="EPSG:5174")

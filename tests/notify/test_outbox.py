@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import re
 import socket
 import threading
 from typing import ClassVar
@@ -13,9 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
-from mapapp.core.db import transaction
+from mapapp.core.db import get_engine, transaction
 from mapapp.core.settings import get_settings
 from mapapp.notify import service as outbox
+from mapapp.notify.senders import NetworkSender
 
 
 def free_port() -> int:
@@ -32,7 +34,14 @@ class Inbox:
         from email import message_from_bytes, policy
 
         msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append({"to": envelope.rcpt_tos[0], "subject": str(msg["subject"]), "body": msg.get_content()})
+        self.messages.append(
+            {
+                "to": envelope.rcpt_tos[0],
+                "subject": str(msg["subject"]),
+                "body": msg.get_content(),
+                "id": str(msg["message-id"]),
+            }
+        )
         return "250 OK"
 
 
@@ -49,8 +58,13 @@ def relay(monkeypatch):
 
 
 def deliver() -> tuple[int, int]:
-    with transaction() as session:
-        return outbox.deliver_due(session)
+    sender = NetworkSender()
+    try:
+        with get_engine().connect() as conn:
+            done = outbox.deliver_due(conn, sender=sender)
+    finally:
+        sender.close()
+    return done.sent, done.failed
 
 
 def pending(demo_db, channel="email"):
@@ -97,6 +111,7 @@ def test_the_citizen_is_told_and_nothing_is_lost_while_smtp_is_down(client, demo
     assert pending(demo_db) == []
     [mail] = inbox.messages
     assert mail["to"] == "citizen.one@example.org" and mail["subject"].startswith("[신고 접수]")
+    assert re.fullmatch(r"<outbox-\d+\.[0-9a-f]{16}@localhost>", mail["id"])  # the id a receiver dedupes on
     assert public_id in mail["body"] and "마포구" in mail["body"]
 
 
@@ -151,10 +166,12 @@ def test_acknowledged_and_resolved_are_told_in_the_citizens_language(client, dem
 
 class Hook(http.server.BaseHTTPRequestHandler):
     received: ClassVar[list[tuple[bytes, str]]] = []
+    deliveries: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Hook.received.append((body, self.headers["X-Mapapp-Signature"]))
+        Hook.deliveries.append(self.headers["X-Mapapp-Delivery"])
         self.send_response(204)
         self.end_headers()
 
@@ -170,8 +187,7 @@ def test_webhooks_are_signed_and_retried_until_the_target_is_back(client, demo_d
     public_id = client.post(
         "/api/reports", json={"layer": "facilities", "category": "streetlight-out", "lat": 37.5663, "lon": 126.9016}
     ).json()["id"]
-    with transaction() as session:
-        _, failed = outbox.deliver_due(session)
+    _, failed = deliver()
     assert failed >= 1 and pending(demo_db, "webhook")
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Hook)
@@ -185,6 +201,9 @@ def test_webhooks_are_signed_and_retried_until_the_target_is_back(client, demo_d
     body, sig = next((b, s) for b, s in Hook.received if public_id.encode() in b)
     assert sig == "sha256=" + hmac.new(b"s3cret-for-tests", body, hashlib.sha256).hexdigest()
     assert json.loads(body)["event"] == "report.created" and json.loads(body)["data"]["office"] == "11440-roads"
+    # The id a receiver dedupes on: the same in the header and the body, the outbox row's id.
+    delivery = json.loads(body)["delivery"]
+    assert str(delivery) in Hook.deliveries and isinstance(delivery, int)
 
 
 def test_the_office_is_told_of_a_new_report(client, demo_db, relay):
@@ -199,3 +218,23 @@ def test_the_office_is_told_of_a_new_report(client, demo_db, relay):
 def test_backoff_grows_and_is_capped():
     assert outbox.backoff(1).total_seconds() == get_settings().notify_retry_base_seconds
     assert outbox.backoff(50).total_seconds() == 3600
+
+
+def test_the_message_id_is_stable_and_names_the_outbox_row():
+    from mapapp.notify.senders import message_id
+
+    assert message_id(123) == message_id(123) != message_id(124)
+    assert message_id(123).startswith("<outbox-123.") and message_id(123).endswith("@localhost>")
+
+
+def test_a_long_korean_subject_and_body_arrive_as_written():
+    from email import message_from_bytes, policy
+
+    from mapapp.notify.senders import Outgoing, email_bytes
+
+    subject = "[신고 접수] 마포구 도로 파손 신고가 접수되었습니다 — 처리 상황은 아래 링크에서 확인하실 수 있습니다"
+    raw = email_bytes(
+        Outgoing(id=7, channel="email", recipient="a@example.org", subject=subject, body="본문\n"), sender="m@x.org"
+    )
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert str(mail["subject"]) == subject and mail.get_content() == "본문\n"

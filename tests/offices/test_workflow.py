@@ -1,5 +1,7 @@
 """Staff work over HTTP: log-in, the authorization matrix, the workflow, transfers and triage."""
 
+import re
+
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -43,6 +45,24 @@ def new_report(client, category="pothole", lat=37.5663, lon=126.9016):
     response = client.post("/api/reports", json={"layer": "facilities", "category": category, "lat": lat, "lon": lon})
     assert response.status_code == 201
     return response.json()["id"]
+
+
+def outbox_bodies(demo_db, recipient):
+    """The e-mails waiting for `recipient`, oldest first."""
+    engine = create_engine(demo_db)
+    with engine.connect() as conn:
+        found = list(
+            conn.execute(text("SELECT body FROM outbox WHERE recipient = :r ORDER BY id"), {"r": recipient}).scalars()
+        )
+    engine.dispose()
+    return found
+
+
+def reopen_token(demo_db, recipient):
+    """The secret of the newest reopen link e-mailed to `recipient`."""
+    links = [m for body in outbox_bodies(demo_db, recipient) for m in re.findall(r"#reopen=([\w-]+)", body)]
+    assert links, f"no reopen link was e-mailed to {recipient}"
+    return links[-1]
 
 
 def move(client, tokens, who, public_id, to, **extra):
@@ -200,16 +220,7 @@ def test_queue_filters_and_counts(client, tokens):
     assert all("overdue" in r and "due_at" in r for r in body["reports"])
 
 
-def test_log_in_lockout_and_csrf(client, tokens):
-    for _ in range(5):
-        assert (
-            client.post("/api/auth/login", json={"email": "staff@gangnam.example", "password": "nope"}).status_code
-            == 401
-        )
-    locked = client.post("/api/auth/login", json={"email": "staff@gangnam.example", "password": PASSWORD})
-    assert locked.status_code == 429 and locked.json()["error"]["code"] == "account_locked"
-    assert client.post("/api/auth/login", json={"email": "nobody@x.example", "password": "x"}).status_code == 401
-    # A cookie session needs the CSRF header to change anything.
+def test_a_cookie_session_needs_the_csrf_header_even_with_an_empty_bearer(client, tokens):
     login = client.post("/api/auth/login", json={"email": "manager@mapo.example", "password": PASSWORD})
     assert (
         "httponly" in login.headers["set-cookie"].lower() and "samesite=strict" in login.headers["set-cookie"].lower()
@@ -217,15 +228,24 @@ def test_log_in_lockout_and_csrf(client, tokens):
     public_id = new_report(client)
     client.cookies.clear()
     client.cookies.set("mapapp_session", login.json()["token"])
-    without = client.post(f"/api/reports/{public_id}/status", json={"to": "acknowledged"})
-    assert without.status_code == 403
-    with_csrf = client.post(
-        f"/api/reports/{public_id}/status",
-        json={"to": "acknowledged"},
-        headers={"X-CSRF-Token": login.json()["csrf_token"]},
-    )
-    assert with_csrf.status_code == 200
-    client.cookies.clear()
+    try:
+        without = client.post(f"/api/reports/{public_id}/status", json={"to": "acknowledged"})
+        assert without.status_code == 403
+        # Regression: an empty "Authorization: Bearer " header used to skip the CSRF check of the cookie.
+        for header in ("Bearer ", "Bearer", "bearer    "):
+            empty = client.post(
+                f"/api/reports/{public_id}/status", json={"to": "acknowledged"}, headers={"Authorization": header}
+            )
+            assert empty.status_code == 403, header
+        assert client.get(f"/api/reports/{public_id}").json()["properties"]["status"] == "routed"
+        with_csrf = client.post(
+            f"/api/reports/{public_id}/status",
+            json={"to": "acknowledged"},
+            headers={"X-CSRF-Token": login.json()["csrf_token"], "Authorization": "Bearer "},
+        )
+        assert with_csrf.status_code == 200
+    finally:
+        client.cookies.clear()
 
 
 def test_an_administrator_opens_and_closes_a_disaster_layer(client, tokens, demo_db):
@@ -304,11 +324,11 @@ def test_resolve_with_an_after_photo_then_the_citizen_reopens(client, tokens, de
     page = client.get(f"/reports/{public_id}?lang=en").text
     assert "Repaved." in page and 'id="answer"' in page and "After" in page
 
-    wrong = client.post(f"/api/reports/{public_id}/reopen", json={"contact": "someone@else.org", "reason": "no"})
-    assert wrong.status_code == 403
+    guessed = client.post(f"/api/reports/{public_id}/reopen", json={"token": "guess" * 8, "reason": "no"})
+    assert guessed.status_code == 403 and guessed.json()["error"]["code"] == "invalid_reopen_token"
+    token = reopen_token(demo_db, "again@example.org")  # the newest link: the "resolved" e-mail's
     reopened = client.post(
-        f"/api/reports/{public_id}/reopen",
-        json={"contact": "Again@example.org", "reason": "The hole is back after rain."},
+        f"/api/reports/{public_id}/reopen", json={"token": token, "reason": "The hole is back after rain."}
     )
     assert reopened.status_code == 200 and reopened.json()["status"] == "reopened"
     assert (
@@ -321,7 +341,13 @@ def test_resolve_with_an_after_photo_then_the_citizen_reopens(client, tokens, de
 def test_reopening_is_refused_after_the_allowed_days(client, tokens, demo_db):
     public_id = client.post(
         "/api/reports",
-        json={"layer": "facilities", "category": "pothole", "lat": 37.5663, "lon": 126.9016, "phone": "010-1234-5678"},
+        json={
+            "layer": "facilities",
+            "category": "pothole",
+            "lat": 37.5663,
+            "lon": 126.9016,
+            "email": "late@example.org",
+        },
     ).json()["id"]
     engine = create_engine(demo_db)
     with engine.begin() as conn:
@@ -332,7 +358,8 @@ def test_reopening_is_refused_after_the_allowed_days(client, tokens, demo_db):
             {"p": public_id},
         )
     engine.dispose()
-    late = client.post(f"/api/reports/{public_id}/reopen", json={"contact": "010-1234-5678", "reason": "still"})
+    token = reopen_token(demo_db, "late@example.org")
+    late = client.post(f"/api/reports/{public_id}/reopen", json={"token": token, "reason": "still"})
     assert late.status_code == 409 and "14 days" in late.json()["error"]["message"]
 
 
@@ -465,3 +492,111 @@ def test_a_switched_off_layer_keeps_its_reports_read_only(client, tokens):
     assert client.get(f"/api/reports/{rocks}").status_code == 200
     me_too = client.post(f"/api/reports/{rocks}/support", json={"supporter": "browser-token-slope"})
     assert me_too.status_code == 409 and me_too.json()["error"]["code"] == "layer_inactive"
+
+
+# --- issue 8: no staff e-mail in public text, reopening through a secret, duplicates within one office ---
+
+STAFF_EMAILS = [email for email, _, _ in PEOPLE.values()]
+
+
+def test_no_staff_email_in_any_public_output_after_a_transfer_and_a_manual_routing(client, tokens):
+    transferred = new_report(client, lat=37.5667)
+    mapo = client.get(f"/api/reports/{transferred}").json()["properties"]["office_name"]
+    sent = client.post(
+        f"/api/reports/{transferred}/transfer",
+        json={"to_office": GANGNAM, "reason": "their road", "private_note": "asked by manager@mapo.example"},
+        headers=auth(tokens, "mapo_manager"),
+    )
+    assert sent.status_code == 200
+    routed = new_report(client, category="illegal-dumping", lat=37.5641, lon=126.9977)  # 중구: triage
+    by_hand = client.post(
+        f"/api/triage/{routed}/route",
+        json={"office": "11140-roads", "note": "roads will do it"},
+        headers=auth(tokens, "triage"),
+    )
+    assert by_hand.status_code == 200
+
+    rules = {
+        transferred: client.get(f"/api/reports/{transferred}").json()["properties"]["routing"]["rule"],
+        routed: client.get(f"/api/reports/{routed}").json()["properties"]["routing"]["rule"],
+    }
+    assert rules[transferred] == f"transferred by {mapo['ko']} / {mapo['en']}"
+    assert rules[routed] == "routed by 시 분류 담당 / the city's triage team"
+    public = []
+    for public_id in (transferred, routed):
+        public += [
+            client.get(f"/api/reports/{public_id}"),
+            client.get(f"/reports/{public_id}?lang=en"),
+            client.get(f"/reports/{public_id}?lang=ko"),
+            client.get(f"/open311/v2/requests/{public_id}.json"),
+            client.get(f"/open311/v2/requests/{public_id}.xml"),
+        ]
+    public += [
+        client.get("/api/reports", params={"limit": 5000}),
+        client.get("/api/reports/nearby", params={"lat": 37.5667, "lon": 126.9016, "layer": "facilities"}),
+        client.get("/open311/v2/requests.json"),
+        client.get("/open311/v2/requests.xml"),
+    ]
+    for response in public:
+        assert response.status_code == 200, response.url
+        for email in STAFF_EMAILS:
+            assert email not in response.text, (response.url, email)
+        assert "@city.example" not in response.text and "@mapo.example" not in response.text
+    assert transferred in public[-4].text and routed in public[-4].text  # the GeoJSON did list them
+
+
+def test_reopen_by_contact_gives_the_same_answer_to_anyone(client, tokens, demo_db):
+    public_id = client.post(
+        "/api/reports",
+        json={
+            "layer": "facilities",
+            "category": "pothole",
+            "lat": 37.5663,
+            "lon": 126.9016,
+            "email": "filer@example.org",
+        },
+    ).json()["id"]
+    for to, extra in (("acknowledged", {}), ("in_progress", {}), ("resolved", {"public_note": "Fixed."})):
+        assert move(client, tokens, "mapo_staff", public_id, to, **extra).status_code == 200
+    old_token = reopen_token(demo_db, "filer@example.org")
+    before = len(outbox_bodies(demo_db, "filer@example.org"))
+
+    answers = [
+        client.post(f"/api/reports/{public_id}/reopen", json={"contact": contact})
+        for contact in ("someone@else.org", "010-1234-5678", " Filer@Example.org ")
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert outbox_bodies(demo_db, "someone@else.org") == []
+    assert len(outbox_bodies(demo_db, "filer@example.org")) == before + 1  # only the reporter got a link
+    new_token = reopen_token(demo_db, "filer@example.org")
+    assert new_token != old_token
+
+    stale = client.post(f"/api/reports/{public_id}/reopen", json={"token": old_token, "reason": "still broken"})
+    assert stale.status_code == 403  # each new link replaces the previous one
+    missing = client.post(f"/api/reports/{public_id}/reopen", json={"reason": "still broken"})
+    assert missing.status_code == 422
+    reopened = client.post(f"/api/reports/{public_id}/reopen", json={"token": new_token, "reason": "still broken"})
+    assert reopened.status_code == 200 and reopened.json()["status"] == "reopened"
+    engine = create_engine(demo_db)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT reopen_token_hash FROM reports WHERE public_id = :p"), {"p": public_id}
+        ).scalar_one()
+    engine.dispose()
+    assert stored and new_token not in stored and len(stored) == 64  # only the hash is kept
+
+
+def test_office_staff_cannot_close_a_report_as_a_duplicate_of_another_offices_report(client, tokens):
+    mapo_report = new_report(client, lat=37.5668)
+    gangnam_report = new_report(client, lat=37.5172, lon=127.0473)  # 강남구청
+    assert client.get(f"/api/reports/{gangnam_report}").json()["properties"]["office"] == GANGNAM
+    refused = move(
+        client, tokens, "mapo_manager", mapo_report, "closed", reason="duplicate", duplicate_of=gangnam_report
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "duplicate_in_another_office"
+    assert client.get(f"/api/reports/{gangnam_report}").json()["properties"]["supporters"] == 0
+    assert client.get(f"/api/reports/{mapo_report}").json()["properties"]["status"] == "routed"
+    allowed = move(client, tokens, "admin", mapo_report, "closed", reason="duplicate", duplicate_of=gangnam_report)
+    assert allowed.status_code == 200
+    assert client.get(f"/api/reports/{gangnam_report}").json()["properties"]["supporters"] == 1
