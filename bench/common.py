@@ -20,16 +20,25 @@ def server_url() -> str:
 
 @contextmanager
 def bench_database(name: str) -> Iterator[str]:
-    """Create database `name` (dropping an old one), migrate it, point MAPAPP_DATABASE_URL at it; drop it after."""
+    """Create database `name` (dropping an old one), migrate it, point MAPAPP_DATABASE_URL at it; drop it after.
+
+    BENCH_DATABASE or BENCH_DB_PREFIX renames it (two people benchmarking on one server, or one generated
+    city shared by several benches); with BENCH_KEEP=1 it is kept,
+    and with BENCH_REUSE=1 a kept one is used again as it is (a generated million reports takes minutes).
+    """
     from alembic import command
 
     from mapapp.cli import _alembic_config
     from mapapp.core.settings import get_settings
 
+    name = os.environ.get("BENCH_DATABASE") or os.environ.get("BENCH_DB_PREFIX", "") + name
     admin = create_engine(make_url(server_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        reuse = bool(exists) and bool(os.environ.get("BENCH_REUSE"))
+        if not reuse:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url()).set(database=name).render_as_string(hide_password=False)
     os.environ["MAPAPP_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -42,10 +51,38 @@ def bench_database(name: str) -> Iterator[str]:
         from mapapp.core.db import get_engine
 
         get_engine(url).dispose()
-        if not os.environ.get("BENCH_KEEP"):
+        if not os.environ.get("BENCH_KEEP") and not reuse:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def generated_city(reports: int, seed: int = 1) -> str:
+    """The demo city with `reports` generated reports in the current database (added only when missing).
+
+    Returns a line for the record: how long `mapapp demo generate` took and its peak memory.
+    """
+    from mapapp import demo
+    from mapapp.core.db import transaction
+    from mapapp.demo.generate import generate_reports
+    from mapapp.layers import service as layers
+
+    with transaction() as session:
+        have = int(session.scalar(text("SELECT count(*) FROM reports")) or 0)
+        if have >= reports:
+            return f"reused {have:,} reports"
+        demo.refuse_foreign_data(session)
+        if not demo.has_data(session):
+            demo.load_demo(session, definitions=layers.load_layer_files(PROJECT / "layers"), reports=0)
+        summary = generate_reports(session, reports=reports - have, seed=seed)
+    with create_engine(os.environ["MAPAPP_DATABASE_URL"], isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))  # as after a restore: visibility map set, no autovacuum mid-run
+    return f"generated {summary}"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (the machine is shared: say how busy it was)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -65,7 +102,7 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 @contextmanager
-def serving(url: str, workers: int = 1) -> Iterator[int]:
+def serving(url: str, workers: int | None = None) -> Iterator[int]:
     """`mapapp serve` on a free loopback port against database `url`; yields the port once it answers."""
     import socket
     import subprocess
@@ -76,10 +113,17 @@ def serving(url: str, workers: int = 1) -> Iterator[int]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     env = dict(
-        os.environ, MAPAPP_DATABASE_URL=url, MAPAPP_ENVIRONMENT="production", MAPAPP_SECRET_KEY="bench-" + "x" * 40
+        os.environ,
+        MAPAPP_DATABASE_URL=url,
+        MAPAPP_ENVIRONMENT="production",
+        MAPAPP_SECRET_KEY="bench-" + "x" * 40,
+        MAPAPP_RATELIMIT_ENABLED="false",  # a benchmark is one client sending as fast as it can
     )
+    command = [str(Path(sys.executable).parent / "mapapp"), "serve", "--port", str(port)]
+    if workers is not None:  # None: what `mapapp serve` does by default
+        command += ["--workers", str(workers)]
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "mapapp"), "serve", "--port", str(port), "--workers", str(workers)],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,9 +1,15 @@
 """Routing benchmark: our route() and batch re-route against bare SQL on the same data, same driver.
 
-    .venv/bin/python -m bench.routing [--points 1000000] [--lookups 3000]
+    .venv/bin/python -m bench.routing [--reports 1000000] [--lookups 3000] [--rounds 3]
 
-Needs ../shared/data (the real Seoul districts). Makes and drops its own database on the server of
-MAPAPP_DATABASE_URL.
+The demo city (Seoul's 25 districts and 425 dong) with `--reports` generated reports
+(`mapapp demo generate`). Both sides get the same advantages and run interleaved (A B A B):
+- single lookups: route() (a statement prepared once per connection) against the bare district lookup
+  PREPARED the same way on the same connection (and, for reference, the bare SQL re-planned per call);
+- batch: the bare set-based join runs with the same parallel and JIT settings as the re-route and is
+  timed between the re-routes, after each of them rewrote rows.
+Needs ../shared/data (the ground-truth points). Makes and drops its own database on the server of
+MAPAPP_DATABASE_URL (BENCH_DATABASE, BENCH_KEEP, BENCH_REUSE: see bench/common.py).
 """
 
 import argparse
@@ -13,11 +19,9 @@ import time
 
 from sqlalchemy import text
 
-from bench.common import SHARED_DATA, bench_database, summary
+from bench.common import SHARED_DATA, bench_database, generated_city, load_average, summary
 from mapapp import jurisdictions, routing
 from mapapp.core.db import get_engine, transaction
-from mapapp.layers import service as layers
-from mapapp.offices import service as offices
 
 BARE_PARTS = (
     "SELECT jurisdiction_id FROM jurisdiction_parts WHERE level = 'district' "
@@ -27,41 +31,23 @@ BARE_RAW = (
     "SELECT id FROM jurisdictions WHERE level = 'district' "
     "AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code LIMIT 1"
 )
-BARE_FIRST_UPDATE = """
-    UPDATE reports r SET district_id = x.jid
-    FROM (SELECT DISTINCT ON (r.id) r.id, p.jurisdiction_id AS jid
-          FROM jurisdiction_parts p JOIN reports r ON ST_Intersects(p.geom, r.geom)
-          WHERE p.level = 'district' ORDER BY r.id, p.code) x
-    WHERE r.id = x.id
-"""
+PREPARE_BARE = (
+    "PREPARE bench_bare_parts (float8, float8) AS SELECT jurisdiction_id FROM jurisdiction_parts "
+    "WHERE level = 'district' AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) ORDER BY code LIMIT 1"
+)
+EXECUTE_BARE = "EXECUTE bench_bare_parts (%s, %s)"
+# What the re-route sets for its candidate search (mapapp/routing/service.py `_PARALLEL`): the bare join
+# gets the same, so that neither side has both cores or JIT to itself.
+PARALLEL = {
+    "parallel_setup_cost": "0",
+    "parallel_tuple_cost": "0",
+    "min_parallel_table_scan_size": "0",
+    "jit": "off",
+    "work_mem": "128MB",
+}
 BARE_JOIN = (
     "SELECT count(*) FROM reports r JOIN jurisdiction_parts p ON p.level = 'district' AND ST_Intersects(p.geom, r.geom)"
 )
-
-
-def load_seoul() -> None:
-    with transaction() as session:
-        layers.sync_layers(session, layers.load_layer_files(layers_dir()))
-        jurisdictions.create_jurisdiction(session, code="11", name_ko="서울특별시", name_en="Seoul", level="city")
-        jurisdictions.import_boundaries(
-            session,
-            path=SHARED_DATA / "boundaries" / "seoul_gu_2015.geojson",
-            level="district",
-            code_field="SIG_CD",
-            name_field="SIG_KOR_NM",
-            name_en_field="SIG_ENG_NM",
-        )
-        for dept in ("traffic", "water", "transit", "safety"):
-            offices.create_office(session, jurisdiction_code="11", department=dept, name_ko=dept, name_en=dept)
-        for (code,) in session.execute(text("SELECT code FROM jurisdictions WHERE level = 'district'")).all():
-            for dept in ("roads", "sanitation", "safety"):
-                offices.create_office(session, jurisdiction_code=code, department=dept, name_ko=dept, name_en=dept)
-
-
-def layers_dir():  # type: ignore[no-untyped-def]
-    from mapapp.core.settings import get_settings
-
-    return get_settings().layers_dir
 
 
 def ground_truth_points() -> list[tuple[float, float]]:
@@ -75,53 +61,40 @@ def bench_single(lookups: int) -> dict[str, tuple[float, float]]:
     rng = random.Random(1)
     sample = [rng.choice(points) for _ in range(lookups)]
     engine = get_engine()
-    results: dict[str, list[float]] = {"route()": [], "bare SQL, subdivided": [], "bare SQL, raw polygons": []}
+    results: dict[str, list[float]] = {
+        "route()": [],
+        "bare SQL, prepared": [],
+        "bare SQL, re-planned": [],
+        "bare SQL, raw polygons": [],
+    }
     with transaction() as session:
         raw = session.connection().connection.dbapi_connection
         assert raw is not None
         cursor = raw.cursor()
+        cursor.execute(PREPARE_BARE)
         for lon, lat in sample[:200]:  # warm caches and plans
             routing.route(session, lon=lon, lat=lat, category="streetlight-out")
-            cursor.execute(BARE_PARTS, (lon, lat))
+            cursor.execute(EXECUTE_BARE, (lon, lat))
             cursor.fetchall()
         for lon, lat in sample:
             t0 = time.perf_counter()
             routing.route(session, lon=lon, lat=lat, category="streetlight-out")
             t1 = time.perf_counter()
-            cursor.execute(BARE_PARTS, (lon, lat))
+            cursor.execute(EXECUTE_BARE, (lon, lat))
             cursor.fetchall()
             t2 = time.perf_counter()
-            cursor.execute(BARE_RAW, (lon, lat))
+            cursor.execute(BARE_PARTS, (lon, lat))
             cursor.fetchall()
             t3 = time.perf_counter()
+            cursor.execute(BARE_RAW, (lon, lat))
+            cursor.fetchall()
+            t4 = time.perf_counter()
             results["route()"].append((t1 - t0) * 1000)
-            results["bare SQL, subdivided"].append((t2 - t1) * 1000)
-            results["bare SQL, raw polygons"].append((t3 - t2) * 1000)
+            results["bare SQL, prepared"].append((t2 - t1) * 1000)
+            results["bare SQL, re-planned"].append((t3 - t2) * 1000)
+            results["bare SQL, raw polygons"].append((t4 - t3) * 1000)
     engine.dispose()
     return {name: summary(samples) for name, samples in results.items()}
-
-
-def insert_reports(count: int) -> None:
-    """`count` reports at random points inside the city (the union of the districts), every category."""
-    with transaction() as session:
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(
-            text(
-                """
-                INSERT INTO reports (public_id, layer_id, category_id, geom, description, status, channel, locale,
-                                     location_source, routing_rule, routing_manual, support_count)
-                SELECT 'B' || row_number() OVER (), c.layer_id, c.id, s.pt, '', 'submitted', 'api', 'ko', 'pin',
-                       '', false, 0
-                FROM (SELECT g, ST_SetSRID(ST_MakePoint(126.76 + random() * 0.43, 37.42 + random() * 0.3), 4326) AS pt
-                      FROM generate_series(1, :n * 5 / 2) g) s
-                JOIN LATERAL (SELECT id, layer_id FROM categories ORDER BY id OFFSET (s.g % 13) LIMIT 1) c ON true
-                WHERE EXISTS (SELECT 1 FROM jurisdiction_parts p WHERE p.level = 'city' AND ST_Intersects(p.geom, s.pt))
-                LIMIT :n
-                """
-            ),
-            {"n": count},
-        )
-    vacuum()
 
 
 def vacuum() -> None:
@@ -132,24 +105,37 @@ def vacuum() -> None:
             conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
-def move_a_border() -> None:
-    """Mapo-gu (11440) takes a 300 m strip of Seodaemun-gu (11410): boundaries change as they do in life."""
+def move_a_border(taker: str, giver: str) -> None:
+    """District `taker` takes a 300 m strip of `giver`: boundaries change as they do in life."""
     with transaction() as session:
         session.execute(
             text(
                 """
                 WITH strip AS (
                     SELECT ST_Intersection(s.geom, ST_Buffer(m.geom::geography, 300)::geometry) AS g
-                    FROM jurisdictions s, jurisdictions m WHERE s.code = '11410' AND m.code = '11440'
+                    FROM jurisdictions s, jurisdictions m WHERE s.code = :giver AND m.code = :taker
                 )
                 UPDATE jurisdictions j SET updated_at = now(), routed_geom = coalesce(j.routed_geom, j.geom),
                     geom = ST_Multi(ST_CollectionExtract(
-                    CASE j.code WHEN '11440' THEN ST_Union(j.geom, strip.g) ELSE ST_Difference(j.geom, strip.g) END, 3))
-                FROM strip WHERE j.code IN ('11440', '11410')
+                    CASE j.code WHEN :taker THEN ST_Union(j.geom, strip.g) ELSE ST_Difference(j.geom, strip.g) END, 3))
+                FROM strip WHERE j.code IN (:taker, :giver)
                 """
-            )
+            ),
+            {"taker": taker, "giver": giver},
         )
         jurisdictions.rebuild_parts(session, "district")
+
+
+def timed_bare_join() -> tuple[float, int]:
+    """The bare join, with the re-route's settings for its own transaction."""
+    with get_engine().connect() as conn:
+        for name, value in PARALLEL.items():
+            conn.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+        t0 = time.perf_counter()
+        matched = conn.execute(text(BARE_JOIN)).scalar_one()
+        secs = time.perf_counter() - t0
+        conn.rollback()
+    return secs, matched
 
 
 def timed_reroute() -> tuple[float, routing.RerouteSummary]:
@@ -159,62 +145,68 @@ def timed_reroute() -> tuple[float, routing.RerouteSummary]:
     return time.perf_counter() - t0, result
 
 
-def bench_batch(points: int) -> list[tuple[str, float, str]]:
-    """Seconds for the bare set-based join, the bare first-time UPDATE, and our re-route in three situations."""
-    insert_reports(points)
-    rows: list[tuple[str, float, str]] = []
-    with get_engine().connect() as conn:
-        conn.execute(text(BARE_JOIN)).scalar_one()  # warm the cache
-        t0 = time.perf_counter()
-        matched = conn.execute(text(BARE_JOIN)).scalar_one()
-        rows.append(("bare join (count), server defaults", time.perf_counter() - t0, f"{matched:,} pairs"))
-    with get_engine().connect() as conn:
-        t0 = time.perf_counter()
-        conn.execute(text(BARE_FIRST_UPDATE))
-        rows.append(("bare UPDATE setting every district", time.perf_counter() - t0, "baseline for first time"))
-        conn.rollback()
-    vacuum()
-    secs, first = timed_reroute()
-    rows.append(("reroute, first time (every report decided)", secs, f"{first.moved:,} moved"))
-    vacuum()
-    secs, steady = timed_reroute()
-    rows.append(("reroute, nothing changed", secs, f"{steady.candidates:,} candidates, {steady.moved} moved"))
-    move_a_border()
-    vacuum()
-    secs, moved = timed_reroute()
-    rows.append(
-        (
-            "reroute, after a border moved",
-            secs,
-            f"{moved.candidates:,} candidates, {moved.relocated:,} changed district",
-        )
-    )
-    return rows
+def bench_batch(rounds: int) -> dict[str, list[float]]:
+    """Seconds of the bare join and of the re-routes, interleaved: bare, re-route after a border moved,
+    bare, re-route with nothing changed, in each round (the border moves back and forth, Mapo-gu and
+    Seodaemun-gu taking a 300 m strip of each other in turn)."""
+    times: dict[str, list[float]] = {"bare": [], "moved": [], "unchanged": []}
+    notes: dict[str, str] = {}
+    timed_bare_join()  # warm the cache
+    for n in range(rounds):
+        taker, giver = ("11440", "11410") if n % 2 == 0 else ("11410", "11440")
+        secs, matched = timed_bare_join()
+        times["bare"].append(secs)
+        notes["bare"] = f"{matched:,} pairs"
+        move_a_border(taker, giver)
+        vacuum()
+        secs, moved = timed_reroute()
+        times["moved"].append(secs)
+        notes["moved"] = f"{moved.candidates:,} candidates, {moved.relocated:,} changed district"
+        vacuum()
+        secs, matched = timed_bare_join()
+        times["bare"].append(secs)
+        secs, steady = timed_reroute()
+        times["unchanged"].append(secs)
+        notes["unchanged"] = f"{steady.candidates:,} candidates, {steady.moved} moved"
+        vacuum()
+    if rounds % 2:  # leave the city as it was
+        move_a_border("11410", "11440")
+        timed_reroute()
+    for name, note in notes.items():
+        print(f"  ({name}: {note})")
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--points", type=int, default=1_000_000, help="reports for the batch benchmark")
+    parser.add_argument("--reports", type=int, default=1_000_000, help="generated reports for the batch benchmark")
     parser.add_argument("--lookups", type=int, default=3000, help="single lookups")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved batch benchmark")
     args = parser.parse_args()
     if not (SHARED_DATA / "boundaries").exists():
         raise SystemExit(f"needs the shared data at {SHARED_DATA}")
     with bench_database("mapapp_bench_routing"):
-        load_seoul()
+        print(generated_city(args.reports))
+        print(f"load average before: {load_average()}")
         single = bench_single(args.lookups)
-        base = single["bare SQL, subdivided"][0]
-        print(f"single lookup, {args.lookups} points from the 449 ground-truth points (ms):")
+        base = single["bare SQL, prepared"][0]
+        print(f"single lookup, {args.lookups} points from the 449 ground-truth points (ms), interleaved:")
         for name, (median, p95) in single.items():
-            print(f"  {name:26} median {median:6.3f}  p95 {p95:6.3f}  ({median / base:4.2f}x bare subdivided)")
+            print(f"  {name:26} median {median:6.3f}  p95 {p95:6.3f}  ({median / base:4.2f}x bare prepared)")
         print(f"  route() throughput on one connection: {1000 / single['route()'][0]:,.0f} lookups/s")
-        batch = bench_batch(args.points)
-        bare = batch[0][1]
-        print(f"batch, {args.points:,} stored reports inside the city:")
-        for name, secs, note in batch:
+        print(f"batch over {args.reports:,} stored reports, {args.rounds} interleaved rounds, same settings:")
+        batch = bench_batch(args.rounds)
+        bare = sorted(batch["bare"])
+        pairs = (("moved", "re-route after a border moved", 0), ("unchanged", "re-route, nothing changed", 1))
+        for name, label, first in pairs:  # each re-route against the bare join timed just before it
+            ratios = [b / s for b, s in zip(batch["bare"][first::2], batch[name], strict=True)]
             print(
-                f"  {name:44} {secs:7.2f} s  {args.points / secs:12,.0f} reports/s  "
-                f"({bare / secs:4.2f}x bare join speed)  {note}"
+                f"  {label:32} " + " ".join(f"{s:6.2f}" for s in batch[name]) + " s;  "
+                "speed vs the bare join just before: " + " ".join(f"{r:4.2f}x" for r in ratios)
             )
+        print("  bare join (same settings)        " + " ".join(f"{s:6.2f}" for s in batch["bare"]) + " s")
+        print(f"  median bare {bare[len(bare) // 2]:.2f} s")
+        print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

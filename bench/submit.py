@@ -1,10 +1,12 @@
 """Report submission benchmark: POST /api/reports (JSON, no photo) against pgbench doing the routed INSERT.
 
-    .venv/bin/python -m bench.submit [--seconds 15] [--connections 16]
+    .venv/bin/python -m bench.submit [--reports 1000000] [--seconds 15] [--connections 16] [--rounds 3]
 
 Needs `wrk` and `pgbench` (Debian: apt-get install wrk postgresql-contrib). Makes and drops its own
-database with the demo city. The server runs as `mapapp serve --workers 2`; wrk and the server share
-the machine, as pgbench and PostgreSQL do for the baseline.
+database with the demo city and `--reports` generated reports, vacuumed and analyzed. The baseline is
+`pgbench -M prepared` (the statement planned once per connection, as our routing statement is); ours is
+`mapapp serve` with its default workers (one per core) and, for comparison, with one. The three run
+interleaved, round after round; wrk and the server share the machine, as pgbench and PostgreSQL do.
 """
 
 import argparse
@@ -16,10 +18,8 @@ import tempfile
 
 from sqlalchemy.engine import make_url
 
-from bench.common import PROJECT, bench_database, serving
-from mapapp import demo
-from mapapp.core.db import transaction
-from mapapp.layers import service as layers
+from bench.common import bench_database, generated_city, load_average, serving
+from mapapp.cli import default_workers
 
 BOX = (126.88, 37.50, 127.08, 37.60)  # inside the demo city's outline
 
@@ -60,6 +60,8 @@ def pgbench_tps(url: str, seconds: int, clients: int) -> float:
     cmd = [
         "pgbench",
         "-n",
+        "-M",
+        "prepared",
         "-c",
         str(clients),
         "-j",
@@ -97,21 +99,36 @@ def wrk_rps(port: int, seconds: int, connections: int) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     for tool in ("wrk", "pgbench"):
         if not shutil.which(tool):
             raise SystemExit(f"needs {tool} (Debian: apt-get install wrk postgresql-contrib)")
     with bench_database("mapapp_bench_submit") as url:
-        with transaction() as session:
-            demo.load_demo(session, definitions=layers.load_layer_files(PROJECT / "layers"), reports=100)
-        baseline = pgbench_tps(url, args.seconds, 4)
-        with serving(url, workers=2) as port:
-            wrk_rps(port, 3, args.connections)  # warm up
-            rps, detail = wrk_rps(port, args.seconds, args.connections)
-    print(f"pgbench -c4, the same routed INSERT:  {baseline:8.0f} TPS")
-    print(f"POST /api/reports (JSON, no photo):   {rps:8.0f} reports/s  ({rps / baseline:.2f}x pgbench; {detail})")
+        print(generated_city(args.reports))
+        print(f"load average before: {load_average()}")
+        results: dict[str, list[float]] = {"pgbench": [], "default": [], "one": []}
+        details: dict[str, str] = {}
+        with serving(url) as default_port, serving(url, workers=1) as one_port:
+            for port in (default_port, one_port):
+                wrk_rps(port, 3, args.connections)  # warm up
+            for _ in range(args.rounds):
+                results["pgbench"].append(pgbench_tps(url, args.seconds, 4))
+                for name, port in (("default", default_port), ("one", one_port)):
+                    rps, details[name] = wrk_rps(port, args.seconds, args.connections)
+                    results[name].append(rps)
+        print(f"load average after: {load_average()}")
+    base = results["pgbench"]
+    print("pgbench -M prepared -c4 -j2, the same routed INSERT: " + ", ".join(f"{v:.0f}" for v in base) + " TPS")
+    for name, label in (("default", f"{default_workers()} workers (the default)"), ("one", "1 worker")):
+        ratios = ", ".join(f"{r / b:.2f}x" for r, b in zip(results[name], base, strict=True))
+        print(
+            f"POST /api/reports, {label}: " + ", ".join(f"{v:.0f}" for v in results[name]) + " reports/s"
+            f"  ({ratios} pgbench, round by round; last {details[name]})"
+        )
 
 
 if __name__ == "__main__":

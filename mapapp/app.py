@@ -30,15 +30,18 @@ from mapapp.core.errors import (
     DomainError,
     InvalidRequest,
     MethodNotAllowed,
-    RouteNotFound,
+    NotFound,
 )
+from mapapp.core.health import Health, Readiness
 from mapapp.core.settings import get_settings
+from mapapp.jurisdictions.router import places_router
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
 from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
 from mapapp.open311.router import router as open311_router
 from mapapp.reports.router import router as reports_router
+from mapapp.tiles.router import router as tiles_router
 from mapapp.web.router import router as web_router
 from mapapp.web.security import SecurityHeadersMiddleware
 
@@ -67,7 +70,7 @@ def _plain(value: Any) -> Any:
 def error_response(request: Request, exc: DomainError) -> Response:
     """The one place an error becomes an answer: our JSON shape; Open311's on /open311/; a page for a person."""
     path = request.url.path
-    if path.startswith("/open311/"):
+    if path == "/open311" or path.startswith("/open311/"):
         return open311_error(path, exc)
     body = _plain(exc.to_body())
     if not path.startswith(_MACHINE_PATHS) and "text/html" in request.headers.get("accept", ""):
@@ -88,29 +91,17 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc)
 
 
-class _RequestNotValid(InvalidRequest):
-    """FastAPI's parameter validation: the details are the list of problems, field by field."""
-
-    status = 422
-
-    def __init__(self, problems: list[dict[str, str]]) -> None:
-        super().__init__("the request is not valid")
-        self.problems = problems
-
-    def to_body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "details": self.problems}}
-
-
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
-    return error_response(request, _RequestNotValid(problems))
+    return error_response(request, InvalidRequest("the request is not valid", problems=problems))
 
 
-# Starlette's own errors (unknown path, wrong method, unreadable form) in our shape, with their codes.
+# Starlette's own errors (unknown path, wrong method, unreadable form) in our shape, with the codes of our
+# classes for the same answers (tests/core/test_error_codes.py holds these to the class table).
 _HTTP_CODES = {
     400: "invalid_request",
-    401: "unauthorized",
+    401: "not_authenticated",
     403: "forbidden",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -122,7 +113,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error: DomainError
     if exc.status_code == 404:
-        error = RouteNotFound("there is nothing at this address")
+        error = NotFound("there is nothing at this address")
     elif exc.status_code == 405:
         # Starlette's Allow names the first route of the path only; a path may have a GET and a POST route.
         routes = request.app.router.routes
@@ -203,22 +194,29 @@ def create_app() -> FastAPI:
     app.include_router(reports_router)
     app.include_router(open311_router)
     app.include_router(jurisdictions_router)
+    app.include_router(places_router)
     app.include_router(web_router)
     app.include_router(accounts_router)
     app.include_router(offices_router)
     app.include_router(admin_router)
+    app.include_router(tiles_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     _mount_assets(app, settings.static_dir, settings.vendor_dir)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check", response_model=Health)
     def healthz() -> dict[str, str]:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: the database answers; the outbox backlog")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: the database answers; the outbox backlog",
+        response_model=Readiness,
+    )
     def readyz() -> dict[str, Any]:
         from mapapp.notify import service as outbox
 

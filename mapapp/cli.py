@@ -1,6 +1,7 @@
 """The `mapapp` command: every administrative action, one transaction per command."""
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
-from mapapp.accounts.service import Actor
+from mapapp.core.actors import Actor
 from mapapp.core.db import transaction
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
@@ -125,7 +126,9 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default MAPAPP_HOST or 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default MAPAPP_PORT or 8000)")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default MAPAPP_WORKERS, else one per core)")
+    ] = None,
 ) -> None:
     """Run the web service (map, API, Open311)."""
     import uvicorn
@@ -133,20 +136,32 @@ def serve(
     with _command():
         settings = get_settings()
         host, port = host or settings.host, port or settings.port
+        workers = workers or default_workers()
         _check_assets(settings.static_dir, settings.vendor_dir)
         _check_port_free(host, port)
-        console.print(f"mapapp is serving on [bold]http://{host}:{port}/[/bold]  (API docs: /docs)")
+        console.print(
+            f"mapapp is serving on [bold]http://{host}:{port}/[/bold]  (API docs: /docs; {workers} worker processes)"
+        )
         uvicorn.run(
             "mapapp.app:create_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
+            # A new worker process imports the whole app before it can answer the supervisor's ping; on a
+            # busy machine that takes longer than uvicorn's 5 s, and the workers were killed and restarted
+            # in a loop, never serving.
+            timeout_worker_healthcheck=60,
             log_level="info",
             # X-Forwarded-For is read by mapapp itself, and only from MAPAPP_TRUSTED_PROXIES: uvicorn's own
             # rewrite would believe any client on 127.0.0.1 whatever the settings say.
             proxy_headers=False,
         )
+
+
+def default_workers() -> int:
+    """MAPAPP_WORKERS, else one web process per core: one process would leave the other cores idle."""
+    return get_settings().workers or max(os.cpu_count() or 1, 1)
 
 
 def _check_assets(static_dir: Path, vendor_dir: Path) -> None:
@@ -419,7 +434,7 @@ def layers_list() -> None:
         table = Table("layer", "kind", "state", "categories")
         for layer in layers.list_layers(session, states=("active", "inactive", "archived")):
             slugs = ", ".join(c.slug for c in layers.list_categories(session, layer_id=layer.id))
-            table.add_row(layer.slug, layer.kind, layer.state, slugs)
+            table.add_row(layer.slug, layer.kind, layer.effective_state, slugs)
     console.print(table)
 
 
@@ -480,12 +495,16 @@ def reports_reroute() -> None:
     """Route every stored report again after boundaries or offices changed (set-based, one transaction)."""
     from mapapp import routing
 
+    from mapapp.jurisdictions import places
+
     with _command(), _progress("re-routing reports") as progress, transaction() as session:
         summary = routing.reroute_reports(session, progress=progress)
+        placed = places.fill_report_dong(session)  # reports written in bulk, or before the dong were imported
     console.print(
         f"checked {summary.checked:,} reports ({summary.candidates:,} decided again): "
         f"{summary.relocated:,} changed district, "
-        f"{summary.moved:,} open reports moved office ({summary.triage:,} to triage)"
+        f"{summary.moved:,} open reports moved office ({summary.triage:,} to triage); "
+        f"{placed:,} given their dong"
     )
 
 
@@ -588,13 +607,15 @@ def users_create(
 ) -> None:
     """Create a staff account (there is no default account: this makes the first administrator)."""
     from mapapp.accounts import service as accounts
+    from mapapp.offices import service as offices
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password (12 characters or more)", hide_input=True, confirmation_prompt=True)
     with _command(), transaction() as session:
-        user = accounts.create_user(session, email=email, name=name, role=role, password=password, office_slug=office)
+        office_id = offices.get_office_or_raise(session, slug=office).id if office else None
+        user = accounts.create_user(session, email=email, name=name, role=role, password=password, office_id=office_id)
         console.print(f"created {user.role} {user.email}")
 
 
@@ -631,6 +652,33 @@ def demo_load(
                 return
             summary = demo.load_demo(session, definitions=definitions, reports=reports, seed=seed)
         console.print(f"demo loaded: {summary}")
+
+
+@demo_app.command("generate")
+def demo_generate(
+    reports: Annotated[int, typer.Option(min=1, help="How many reports to add")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed draws the same reports)")] = 1,
+    span_days: Annotated[int, typer.Option(min=1, help="Spread the reports' ages over this many days")] = 730,
+) -> None:
+    """Add many generated reports to the demo city (loading the city first into an empty database).
+
+    Reports cluster around hot spots of every dong, in every category and status, with their routing
+    decisions, timelines and photo rows, streamed with COPY. It holds the report tables' locks until it
+    commits: run it before serving, not beside a live service.
+    """
+    from mapapp import demo
+    from mapapp.demo.generate import generate_reports
+    from mapapp.layers import service as layers
+
+    with _command():
+        definitions = layers.load_layer_files(get_settings().layers_dir)
+        with transaction() as session:
+            demo.refuse_foreign_data(session)
+            if not demo.has_data(session):
+                console.print(f"demo city loaded: {demo.load_demo(session, definitions=definitions, reports=0)}")
+            with _progress("generating reports") as advance:
+                summary = generate_reports(session, reports=reports, seed=seed, span_days=span_days, progress=advance)
+        console.print(f"generated {summary}")
 
 
 def main() -> None:

@@ -67,3 +67,10 @@ def make_photo(
     out = io.BytesIO()
     image.save(out, fmt, exif=exif.tobytes() if len(exif) else b"")
     return out.getvalue()
+
+
+def office_id(session: Any, slug: str | None) -> int | None:
+    """The id of the office with this slug (for creating its staff), or None for no office."""
+    from mapapp.offices import service as offices
+
+    return offices.get_office_or_raise(session, slug=slug).id if slug else None

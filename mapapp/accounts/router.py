@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from mapapp.accounts import service
+from mapapp.accounts.schemas import LoggedIn, LoggedOut, Me
+from mapapp.core.actors import Actor, Forbidden, NotAuthenticated
 from mapapp.core.db import transaction
 from mapapp.core.settings import get_settings
 from mapapp.core.text import StorableStr
@@ -23,7 +25,7 @@ def _bearer(request: Request) -> str | None:
     return (header[7:].strip() or None) if header.lower().startswith("bearer ") else None
 
 
-def current_actor(request: Request) -> service.Actor:
+def current_actor(request: Request) -> Actor:
     """The logged-in actor: a bearer token, or the session cookie plus its CSRF header on changes."""
     bearer = _bearer(request)
     token = bearer or request.cookies.get(COOKIE)
@@ -33,11 +35,11 @@ def current_actor(request: Request) -> service.Actor:
     if bearer is None and request.method not in SAFE_METHODS:
         given = request.headers.get("x-csrf-token") or ""
         if not hmac.compare_digest(given.encode(), csrf.encode()):
-            raise service.Forbidden("missing or wrong X-CSRF-Token header")
+            raise Forbidden("missing or wrong X-CSRF-Token header")
     return actor
 
 
-ActorDep = Annotated[service.Actor, Depends(current_actor)]
+ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 class LogIn(BaseModel):
@@ -45,7 +47,12 @@ class LogIn(BaseModel):
     password: StorableStr
 
 
-@router.post("/login", summary="Staff log-in", dependencies=[limit_by_client("login", "log-in attempts")])
+@router.post(
+    "/login",
+    summary="Staff log-in",
+    dependencies=[limit_by_client("login", "log-in attempts")],
+    response_model=LoggedIn,
+)
 def log_in(body: LogIn, request: Request, response: Response) -> dict[str, Any]:
     """A session token (for the API) and a cookie (for pages, with the CSRF token for forms).
 
@@ -55,7 +62,7 @@ def log_in(body: LogIn, request: Request, response: Response) -> dict[str, Any]:
     with transaction() as session:  # committed even for a wrong password: the failure is counted
         result = service.log_in(session, email=body.email, password=body.password, client=request_client(request))
     if result is None:
-        raise service.NotAuthenticated("wrong e-mail or password")
+        raise NotAuthenticated("wrong e-mail or password")
     token, csrf, actor = result
     response.set_cookie(
         COOKIE,
@@ -68,7 +75,7 @@ def log_in(body: LogIn, request: Request, response: Response) -> dict[str, Any]:
     return {"token": token, "csrf_token": csrf, "user": {"email": actor.email, "role": actor.role}}
 
 
-@router.post("/logout", summary="Staff log-out")
+@router.post("/logout", summary="Staff log-out", response_model=LoggedOut)
 def log_out(request: Request, response: Response, actor: ActorDep) -> dict[str, str]:
     token = _bearer(request) or request.cookies.get(COOKIE, "")
     with transaction() as session:
@@ -77,10 +84,7 @@ def log_out(request: Request, response: Response, actor: ActorDep) -> dict[str, 
     return {"status": "logged out"}
 
 
-@router.get("/me", summary="Who is logged in")
+@router.get("/me", summary="Who is logged in", response_model=Me)
 def me(actor: ActorDep) -> dict[str, Any]:
-    from mapapp.offices.models import Office
-
     with transaction() as session:
-        office = session.get(Office, actor.office_id) if actor.office_id else None
-        return {"email": actor.email, "role": actor.role, "office": office.slug if office else None}
+        return {"email": actor.email, "role": actor.role, "office": service.office_slug(session, actor)}

@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import random
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -14,37 +13,13 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from mapapp.accounts.models import ROLES, LoginThrottle, StaffSession, User
-from mapapp.core.errors import Conflict, DomainError, InvalidInput
+from mapapp.core.actors import Actor, NotAuthenticated
+from mapapp.core.errors import Conflict, InvalidInput
 from mapapp.core.settings import get_settings
-from mapapp.offices import service as offices
 from mapapp.ratelimit import RateLimited
 
 HASHER = PasswordHasher()
 SESSION_LIFETIME = timedelta(hours=12)
-
-
-class NotAuthenticated(DomainError):
-    code = "not_authenticated"
-    status = 401
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
-    status = 403
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: every staff service function is given one and checks it."""
-
-    user_id: int
-    email: str
-    role: str
-    office_id: int | None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def _digest(token: str) -> str:
@@ -52,19 +27,18 @@ def _digest(token: str) -> str:
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: str, password: str, office_slug: str | None = None
+    session: Session, *, email: str, name: str, role: str, password: str, office_id: int | None = None
 ) -> User:
-    """A staff account; office managers and staff belong to an office."""
+    """A staff account; office managers and staff belong to an office (the caller resolves its slug)."""
     if role not in ROLES:
         raise InvalidInput(f"role must be one of: {', '.join(ROLES)}", field="role")
     if len(password) < 12:
         raise InvalidInput("a password needs at least 12 characters", field="password")
-    if role in ("manager", "staff") and not office_slug:
+    if role in ("manager", "staff") and office_id is None:
         raise InvalidInput("office managers and staff need an office", field="office")
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"there is already an account for {email}")
-    office_id = offices.get_office_or_raise(session, slug=office_slug).id if office_slug else None
     user = User(
         email=email,
         name=name,
@@ -189,6 +163,14 @@ def actor_for_token(session: Session, token: str | None) -> tuple[Actor, str]:
         raise NotAuthenticated("the session has ended; log in again")
     user, csrf = row
     return Actor(user.id, user.email, user.role, user.office_id), csrf
+
+
+def office_slug(session: Session, actor: Actor) -> str | None:
+    """The slug of the actor's office, if they belong to one."""
+    if actor.office_id is None:
+        return None
+    # Read through the users → offices foreign key: accounts sits below offices and does not import it.
+    return session.scalar(text("SELECT slug FROM offices WHERE id = :id"), {"id": actor.office_id})
 
 
 def log_out(session: Session, *, token: str) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp import jurisdictions
-from mapapp.accounts.service import Actor, Forbidden
+from mapapp.core.actors import Actor, Forbidden
 from mapapp.layers import service as layers
 
 
@@ -19,7 +19,7 @@ def overview(session: Session, *, actor: Actor) -> dict[str, Any]:
             "slug": layer.slug,
             "name": {"ko": layer.name_ko, "en": layer.name_en},
             "kind": layer.kind,
-            "state": layer.state,
+            "state": layer.effective_state,
             "until": layer.active_until.isoformat() if layer.active_until else None,
             "banner": {"ko": layer.banner_ko, "en": layer.banner_en},
             "categories": [

@@ -43,14 +43,23 @@ class InvalidInput(DomainError):
 
 
 class InvalidRequest(DomainError):
-    """A request that cannot be read: NUL or broken UTF-8 in the URL, a body that is not a JSON object."""
+    """A request that cannot be read: NUL or broken UTF-8 in the URL, a body that is not a JSON object (400);
+    or parameters that fail validation (422, with the problems field by field as the details)."""
 
     code = "invalid_request"
     status = 400
 
+    def __init__(self, message: str, *, problems: list[dict[str, str]] | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.problems = problems
+        if problems is not None:
+            self.status = 422
 
-class RouteNotFound(NotFound):
-    code = "not_found"
+    def to_body(self) -> dict[str, Any]:
+        """The usual body; for failed validation the details are the list of problems."""
+        if self.problems is None:
+            return super().to_body()
+        return {"error": {"code": self.code, "message": self.message, "details": self.problems}}
 
 
 class MethodNotAllowed(DomainError):

@@ -6,8 +6,8 @@ LOCALES = ("ko", "en")
 DEFAULT = "ko"
 
 
-def choose_locale(query: str | None, cookie: str | None, accept_language: str | None) -> str:
-    """The query's `lang`, else the remembered cookie, else the browser's preference, else Korean."""
+def choose_locale(query: str | None, cookie: str | None, accept_language: str | None, default: str = DEFAULT) -> str:
+    """The query's `lang`, else the remembered cookie, else the browser's preference, else the city's default."""
     for candidate in (query, cookie):
         if candidate in LOCALES:
             return str(candidate)
@@ -15,7 +15,8 @@ def choose_locale(query: str | None, cookie: str | None, accept_language: str | 
         tag = part.split(";")[0].strip().lower()[:2]
         if tag in LOCALES:
             return tag
-    return DEFAULT
+    # A browser asking only for French or Spanish gets the city's own language, not Korean everywhere.
+    return default if default in LOCALES else DEFAULT
 
 
 MESSAGES: Mapping[str, Mapping[str, str]] = {
@@ -42,7 +43,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "lat": {"ko": "위도", "en": "Latitude"},
     "lon": {"ko": "경도", "en": "Longitude"},
-    "address": {"ko": "주소 (구 이름 포함)", "en": "Address (with the district)"},
+    "address": {"ko": "주소 (동·구 이름 포함)", "en": "Address (with the dong or district)"},
     "use_location": {"ko": "내 위치 사용", "en": "Use my location"},
     "submit": {"ko": "신고 보내기", "en": "Send report"},
     "cancel": {"ko": "닫기", "en": "Close"},
@@ -103,6 +104,23 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "ko": "이 주소로 신고하셨다면 다시 여는 링크를 보냈습니다.",
         "en": "If this address filed the report, we have sent it a link.",
     },
+    # Places (issue 9): the place a report lies in, the address typed, and how precisely it is known.
+    "place": {"ko": "장소", "en": "Place"},
+    "place_looking": {"ko": "장소를 찾는 중…", "en": "Finding the place…"},
+    "place_outside": {"ko": "서비스 지역 밖의 위치입니다", "en": "This place is outside the city"},
+    "typed_address": {"ko": "입력한 주소", "en": "Address given"},
+    "precision_dong": {
+        "ko": "동 이름으로 찾은 위치로, 정확한 지점이 아닙니다",
+        "en": "Located by dong name, not exact",
+    },
+    "precision_district": {
+        "ko": "구 이름으로 찾은 위치로, 정확한 지점이 아닙니다",
+        "en": "Located by district name, not exact",
+    },
+    "precision_geocoder": {
+        "ko": "입력한 주소를 지오코더로 찾은 위치로, 정확하지 않을 수 있습니다",
+        "en": "Located from the address by a geocoder, may not be exact",
+    },
 }
 
 
@@ -136,6 +154,91 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
     "photo_too_large": {"ko": "사진이 너무 큽니다.", "en": "The photo is too large."},
     "invalid_contact": {"ko": "연락처 형식이 올바르지 않습니다.", "en": "This contact detail is not valid."},
     "network": {"ko": "연결에 실패했습니다. 다시 시도하세요.", "en": "The connection failed. Try again."},
+    "address_not_found": {
+        "ko": "주소에서 동이나 구를 찾지 못했습니다. 지도에서 위치를 고르거나 좌표를 입력하세요.",
+        "en": "No dong or district found in the address. Pick the place on the map or type its coordinates.",
+    },
+    "address_ambiguous": {
+        "ko": "같은 이름의 동이 여러 곳에 있습니다. 구 이름을 함께 입력하세요 (예: 강남구 신사동).",
+        "en": "Several places have this name. Add the district (e.g. Sinsa-dong, Gangnam-gu).",
+    },
+    # Every other code a server answer can carry (tests/core/test_error_codes.py keeps this table complete).
+    "error": {"ko": "요청을 처리하지 못했습니다.", "en": "The request could not be handled."},
+    "invalid_input": {"ko": "입력한 값이 올바르지 않습니다.", "en": "A value you entered is not valid."},
+    "invalid_request": {
+        "ko": "요청을 읽을 수 없습니다. 입력 내용을 확인하세요.",
+        "en": "The request could not be read. Check what was sent.",
+    },
+    "not_found": {"ko": "찾는 내용이 없습니다.", "en": "Nothing was found here."},
+    "conflict": {"ko": "지금 상태에서는 할 수 없는 일입니다.", "en": "This cannot be done in the current state."},
+    "method_not_allowed": {"ko": "이 주소에서는 허용되지 않는 요청입니다.", "en": "This request is not allowed here."},
+    "payload_too_large": {"ko": "보낸 내용이 너무 큽니다.", "en": "What was sent is too large."},
+    "rate_limited": {
+        "ko": "요청이 너무 많습니다. 잠시 뒤에 다시 시도하세요.",
+        "en": "Too many requests. Try again in a moment.",
+    },
+    "busy": {
+        "ko": "지금은 요청이 많습니다. 잠시 뒤에 다시 시도하세요.",
+        "en": "The service is busy. Try again shortly.",
+    },
+    "database_unavailable": {
+        "ko": "일시적으로 서비스를 이용할 수 없습니다. 잠시 뒤에 다시 시도하세요.",
+        "en": "The service is briefly unavailable. Try again shortly.",
+    },
+    "internal_error": {
+        "ko": "서버 오류가 발생했습니다. 문제가 계속되면 알려 주세요.",
+        "en": "Something went wrong on our side. Tell us if it keeps happening.",
+    },
+    "unknown_layer": {"ko": "지도 레이어를 다시 선택하세요.", "en": "Choose the map layer again."},
+    "report_not_found": {"ko": "해당 신고를 찾을 수 없습니다.", "en": "This report cannot be found."},
+    "report_closed": {
+        "ko": "이미 종결된 신고입니다. 문제가 다시 생겼다면 새로 신고해 주세요.",
+        "en": "This report is closed. If the problem is back, please file a new report.",
+    },
+    "idempotency_key_reused": {
+        "ko": "같은 요청 키가 다른 내용의 신고에 이미 쓰였습니다.",
+        "en": "This request key was already used for a different report.",
+    },
+    "empty_photo": {"ko": "빈 사진 파일입니다.", "en": "The photo file is empty."},
+    "invalid_encoding": {
+        "ko": "글자를 읽을 수 없습니다. UTF-8로 보내 주세요.",
+        "en": "The text could not be read. Send it as UTF-8.",
+    },
+    "not_authenticated": {"ko": "로그인이 필요합니다.", "en": "Please log in."},
+    "forbidden": {"ko": "이 작업을 할 권한이 없습니다.", "en": "You are not allowed to do this."},
+    "transition_not_allowed": {
+        "ko": "지금 상태에서는 이 단계로 옮길 수 없습니다.",
+        "en": "The report cannot move to this step from its current status.",
+    },
+    "duplicate_in_another_office": {
+        "ko": "다른 부서의 신고와 중복 처리할 수 없습니다.",
+        "en": "A report cannot be closed as a duplicate of another office's report.",
+    },
+    "invalid_reopen_token": {
+        "ko": "다시 열기 링크가 올바르지 않거나 만료되었습니다.",
+        "en": "The reopen link is not valid or has expired.",
+    },
+    "unknown_office": {"ko": "그런 부서가 없습니다.", "en": "There is no such office."},
+    "unknown_jurisdiction": {"ko": "그런 행정구역이 없습니다.", "en": "There is no such area."},
+    "jurisdiction_level_conflict": {
+        "ko": "행정구역의 단계(시·구·동)가 맞지 않습니다.",
+        "en": "The area's level (city, district, dong) does not match.",
+    },
+    "invalid_boundary_file": {
+        "ko": "경계 파일을 읽을 수 없거나 잘못된 도형이 있습니다.",
+        "en": "The boundary file cannot be read or has invalid shapes.",
+    },
+    "invalid_layer_file": {
+        "ko": "레이어 파일의 형식이 올바르지 않습니다.",
+        "en": "A layer file does not have the expected form.",
+    },
+    "bad_request": {"ko": "Open311 요청이 올바르지 않습니다.", "en": "The Open311 request is not valid."},
+    "invalid_api_key": {"ko": "API 키가 없거나 올바르지 않습니다.", "en": "The API key is missing or not valid."},
+    "backup_failed": {"ko": "백업을 만들지 못했습니다.", "en": "The backup could not be made."},
+    "restore_refused": {
+        "ko": "이 데이터베이스에는 복원할 수 없습니다.",
+        "en": "The backup cannot be restored into this database.",
+    },
 }
 
 

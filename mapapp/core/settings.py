@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=20, ge=0, le=200)
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
 
+    # Places (issue 9): the city's language for reports sent without one, the region phone numbers are read
+    # in when they carry no +country code, and an optional Nominatim-compatible geocoder (off when empty).
+    default_locale: Literal["ko", "en"] = "ko"
+    phone_region: str = Field(default="KR", pattern=r"^[A-Z]{2}$")
+    geocoder_url: str = ""
+    geocoder_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str) -> str:
@@ -147,6 +154,18 @@ class Settings(BaseSettings):
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("MAPAPP_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    # Production defaults: `mapapp serve` processes (unset: one per core, os.cpu_count()).
+    workers: int | None = Field(default=None, ge=1, le=256)
+
+    # Vector tiles (issue 10): zooms below `tiles_cluster_below_zoom` come from the maintained aggregates;
+    # HTTP caching of tiles; bytes of hot tiles of active disaster layers kept in each process.
+    tiles_min_zoom: int = Field(default=0, ge=0, le=22)
+    tiles_max_zoom: int = Field(default=22, ge=0, le=24)
+    tiles_cluster_below_zoom: int = Field(default=14, ge=0, le=17)
+    tiles_max_age_seconds: int = Field(default=30, ge=0)
+    tiles_stale_seconds: int = Field(default=300, ge=0)
+    tiles_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
+from mapapp.layers.state import effective_state
 
 
 class Layer(Base):
@@ -29,6 +30,11 @@ class Layer(Base):
     active_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     source_file: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def effective_state(self) -> str:
+        """The state that counts now: an active layer past its end time is inactive."""
+        return effective_state(self.state, self.active_until)
 
 
 class Category(Base):

@@ -1,7 +1,6 @@
 """HTTP: the public list of layers and their categories."""
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -11,38 +10,39 @@ from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.text import StorableStr
 from mapapp.layers import service
+from mapapp.layers.schemas import CategoryOut, LayerList, LayerOut, LayerStateOut, Localized
 
 router = APIRouter(prefix="/api", tags=["layers"])
 
 
-@router.get("/layers", summary="Active layers with their categories")
-def list_active_layers(session: SessionDep) -> dict[str, Any]:
+@router.get("/layers", summary="Active layers with their categories", response_model=LayerList)
+def list_active_layers(session: SessionDep) -> LayerList:
     """The layers a citizen can report on now, with category names (ko/en), styles and response targets."""
-    out = []
-    for layer in service.list_layers(session):
-        out.append(
-            {
-                "slug": layer.slug,
-                "name": {"ko": layer.name_ko, "en": layer.name_en},
-                "kind": layer.kind,
-                "state": layer.state,
-                "style": layer.style,
-                "banner": {"ko": layer.banner_ko, "en": layer.banner_en} if layer.banner_ko else None,
-                "categories": [
-                    {
-                        "slug": c.slug,
-                        "name": {"ko": c.name_ko, "en": c.name_en},
-                        "level": c.level,
-                        "response_hours": c.response_hours,
-                        "color": c.color,
-                        "icon": c.icon,
-                        "nearby_radius_m": c.nearby_radius_m,
-                    }
+    return LayerList(
+        layers=[
+            LayerOut(
+                slug=layer.slug,
+                name=Localized(ko=layer.name_ko, en=layer.name_en),
+                kind=layer.kind,
+                state=layer.effective_state,
+                style=layer.style,
+                banner=Localized(ko=layer.banner_ko, en=layer.banner_en) if layer.banner_ko else None,
+                categories=[
+                    CategoryOut(
+                        slug=c.slug,
+                        name=Localized(ko=c.name_ko, en=c.name_en),
+                        level=c.level,
+                        response_hours=c.response_hours,
+                        color=c.color,
+                        icon=c.icon,
+                        nearby_radius_m=c.nearby_radius_m,
+                    )
                     for c in service.list_categories(session, layer_id=layer.id)
                 ],
-            }
-        )
-    return {"layers": out}
+            )
+            for layer in service.list_layers(session)
+        ]
+    )
 
 
 class Activation(BaseModel):
@@ -51,19 +51,23 @@ class Activation(BaseModel):
     until: datetime | None = None
 
 
-@router.post("/layers/{slug}/activate", summary="Open a disaster layer (city administrators)")
-def activate(slug: str, body: Activation, actor: ActorDep) -> dict[str, Any]:
+@router.post(
+    "/layers/{slug}/activate", summary="Open a disaster layer (city administrators)", response_model=LayerStateOut
+)
+def activate(slug: str, body: Activation, actor: ActorDep) -> LayerStateOut:
     """Switch a disaster layer on, with an optional banner (e.g. evacuation advice) and end time."""
     with transaction() as session:
         layer = service.activate_layer(
             session, actor=actor, slug=slug, banner_ko=body.banner_ko, banner_en=body.banner_en, until=body.until
         )
-        return {"slug": layer.slug, "state": layer.state, "until": layer.active_until}
+        return LayerStateOut(slug=layer.slug, state=layer.effective_state, until=layer.active_until)
 
 
-@router.post("/layers/{slug}/deactivate", summary="Close a disaster layer (city administrators)")
-def deactivate(slug: str, actor: ActorDep) -> dict[str, Any]:
+@router.post(
+    "/layers/{slug}/deactivate", summary="Close a disaster layer (city administrators)", response_model=LayerStateOut
+)
+def deactivate(slug: str, actor: ActorDep) -> LayerStateOut:
     """Switch a disaster layer off; its reports stay."""
     with transaction() as session:
         layer = service.deactivate_layer(session, actor=actor, slug=slug)
-        return {"slug": layer.slug, "state": layer.state}
+        return LayerStateOut(slug=layer.slug, state=layer.effective_state)

@@ -1,6 +1,7 @@
 """The shape of a layer file in layers/, validated strictly so that a typo is caught at sync time."""
 
 import re
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -63,3 +64,43 @@ class LayerDefinition(Strict):
                 raise ValueError(f"category slug {category.slug!r} appears twice")
             seen.add(category.slug)
         return self
+
+
+# --- what the API answers (the shapes /docs shows) --------------------------------------------------
+
+
+class Localized(BaseModel):
+    """A text in Korean and English."""
+
+    ko: str | None
+    en: str | None
+
+
+class CategoryOut(BaseModel):
+    slug: str
+    name: Localized
+    level: Literal["city", "district"]
+    response_hours: int
+    color: str
+    icon: str
+    nearby_radius_m: int
+
+
+class LayerOut(BaseModel):
+    slug: str
+    name: Localized
+    kind: Literal["everyday", "disaster"]
+    state: Literal["active", "inactive", "archived"]  # the effective state: past its end time is inactive
+    style: dict[str, str]
+    banner: Localized | None
+    categories: list[CategoryOut]
+
+
+class LayerList(BaseModel):
+    layers: list[LayerOut]
+
+
+class LayerStateOut(BaseModel):
+    slug: str
+    state: Literal["active", "inactive", "archived"]
+    until: datetime | None = None

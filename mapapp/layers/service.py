@@ -3,19 +3,18 @@
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, literal_column, select
 from sqlalchemy.orm import Session
 
-from mapapp.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from mapapp.core.actors import Actor, Forbidden
+from mapapp.core.errors import Conflict, DomainError, InvalidInput
 from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.layers.schemas import LayerDefinition
-
-if TYPE_CHECKING:  # accounts imports offices, which imports jurisdictions: no cycle at run time
-    from mapapp.accounts.service import Actor
+from mapapp.layers.state import effective_state_sql
 
 
 class LayerFileError(DomainError):
@@ -29,11 +28,13 @@ class LayerFileError(DomainError):
         self.problems = problems
 
 
-class LayerNotFound(NotFound):
+# A layer or category slug that names nothing is a bad value, wherever it was sent (a form field, a path,
+# a CLI argument): 422, one class per code.
+class UnknownLayer(InvalidInput):
     code = "unknown_layer"
 
 
-class CategoryNotFound(NotFound):
+class UnknownCategory(InvalidInput):
     code = "unknown_category"
 
 
@@ -179,47 +180,36 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
 
 
 def get_layer_or_raise(session: Session, *, slug: str) -> Layer:
-    """The layer with this slug, or LayerNotFound."""
+    """The layer with this slug, or UnknownLayer."""
     layer = session.scalar(select(Layer).where(Layer.slug == slug))
     if layer is None:
-        raise LayerNotFound(f"there is no layer {slug!r}", layer=slug)
+        raise UnknownLayer(f"there is no layer {slug!r}", layer=slug)
     return layer
 
 
 def get_category_or_raise(session: Session, *, slug: str) -> Category:
-    """The category with this slug, or CategoryNotFound."""
+    """The category with this slug, or UnknownCategory."""
     category = session.scalar(select(Category).where(Category.slug == slug, Category.retired.is_(False)))
     if category is None:
-        raise CategoryNotFound(f"there is no category {slug!r}", category=slug)
+        raise UnknownCategory(f"there is no category {slug!r}", category=slug)
     return category
 
 
 def list_layers(session: Session, *, states: tuple[str, ...] = ("active",)) -> list[Layer]:
-    """Layers in the given states, in display order; an active layer past its end time counts as inactive."""
-    layers = session.scalars(
-        select(Layer).where(Layer.state.in_((*states, "active"))).order_by(Layer.sort_order, Layer.slug)
-    )
-    now = datetime.now(UTC)
-    return [layer for layer in layers if _effective_state(layer, now) in states]
+    """Layers whose effective state is one of `states`, in display order (past its end time is inactive)."""
+    state: ColumnElement[str] = literal_column(effective_state_sql(Layer.__tablename__))
+    return list(session.scalars(select(Layer).where(state.in_(states)).order_by(Layer.sort_order, Layer.slug)))
 
 
-def _effective_state(layer: Layer, now: datetime) -> str:
-    if layer.state == "active" and layer.active_until is not None and layer.active_until <= now:
-        return "inactive"
-    return layer.state
-
-
-def _check_admin(actor: "Actor") -> None:
+def _check_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        from mapapp.accounts.service import Forbidden
-
         raise Forbidden("only city administrators switch disaster layers")
 
 
 def activate_layer(
     session: Session,
     *,
-    actor: "Actor",
+    actor: Actor,
     slug: str,
     banner_ko: str | None = None,
     banner_en: str | None = None,
@@ -246,7 +236,7 @@ def activate_layer(
     return layer
 
 
-def deactivate_layer(session: Session, *, actor: "Actor", slug: str) -> Layer:
+def deactivate_layer(session: Session, *, actor: Actor, slug: str) -> Layer:
     """Close a disaster layer: its reports stay, read-only; no new ones are taken."""
     _check_admin(actor)
     layer = get_layer_or_raise(session, slug=slug)

@@ -15,6 +15,7 @@ from mapapp.core.db import transaction
 from mapapp.core.errors import InvalidInput
 from mapapp.core.text import StorableStr
 from mapapp.offices import queue, workflow
+from mapapp.offices.schemas import OfficeQueue, ReportMoved, TriageQueue
 from mapapp.ratelimit.deps import limit_by_client
 
 router = APIRouter(prefix="/api", tags=["staff"])
@@ -74,7 +75,7 @@ class QueueFilters:
 FiltersDep = Annotated[QueueFilters, Depends()]
 
 
-@router.get("/offices/{slug}/queue", summary="An office's queue")
+@router.get("/offices/{slug}/queue", summary="An office's queue", response_model=OfficeQueue)
 def office_queue(slug: str, actor: ActorDep, filters: FiltersDep) -> dict[str, Any]:
     return filters.read(actor, slug)
 
@@ -90,13 +91,13 @@ def office_queue_csv(slug: str, actor: ActorDep, filters: FiltersDep) -> Respons
     )
 
 
-@router.get("/triage", summary="The triage queue")
+@router.get("/triage", summary="The triage queue", response_model=TriageQueue)
 def triage(actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
         return queue.triage_queue(session, actor=actor)
 
 
-@router.post("/reports/{public_id}/status", summary="Move a report along the workflow")
+@router.post("/reports/{public_id}/status", summary="Move a report along the workflow", response_model=ReportMoved)
 def change_status(public_id: str, body: StatusChange, actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
         report = workflow.change_status(
@@ -113,7 +114,11 @@ def change_status(public_id: str, body: StatusChange, actor: ActorDep) -> dict[s
         return _summary(report)
 
 
-@router.post("/reports/{public_id}/transfer", summary="Transfer a report to another office or to triage")
+@router.post(
+    "/reports/{public_id}/transfer",
+    summary="Transfer a report to another office or to triage",
+    response_model=ReportMoved,
+)
 def transfer(public_id: str, body: Transfer, actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
         return _summary(
@@ -128,7 +133,7 @@ def transfer(public_id: str, body: Transfer, actor: ActorDep) -> dict[str, Any]:
         )
 
 
-@router.post("/triage/{public_id}/route", summary="Route a triage report by hand")
+@router.post("/triage/{public_id}/route", summary="Route a triage report by hand", response_model=ReportMoved)
 def route_from_triage(public_id: str, body: TriageDecision, actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
         return _summary(

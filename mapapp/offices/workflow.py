@@ -12,14 +12,16 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from mapapp.accounts.models import User
-from mapapp.accounts.service import Actor, Forbidden
-from mapapp.core.errors import Conflict, InvalidInput, NotFound
+from mapapp.core import status as report_status
+from mapapp.core.actors import Actor, Forbidden
+from mapapp.core.errors import Conflict, InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.layers.models import Category
 from mapapp.offices.models import Office
 from mapapp.photos.models import Photo
 from mapapp.reports import messages
 from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
+from mapapp.reports.service import ReportNotFound
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "routed": ("acknowledged", "closed"),
@@ -46,10 +48,6 @@ class TransitionNotAllowed(Conflict):
     code = "transition_not_allowed"
 
 
-class ReportMissing(NotFound):
-    code = "report_not_found"
-
-
 class DuplicateInAnotherOffice(Forbidden):
     code = "duplicate_in_another_office"
 
@@ -61,7 +59,7 @@ class InvalidReopenToken(Forbidden):
 def _report(session: Session, public_id: str) -> Report:
     report = session.scalar(select(Report).where(Report.public_id == public_id).with_for_update())
     if report is None:
-        raise ReportMissing(f"there is no report {public_id!r}")
+        raise ReportNotFound(f"there is no report {public_id!r}")
     return report
 
 
@@ -182,7 +180,7 @@ def transfer(
     """Hand a report to another office, or back to triage (to_office None), with the reason."""
     report = _report(session, public_id)
     check_can_work_on(actor, report)
-    if report.status in ("resolved", "closed"):
+    if not report_status.is_open(report.status):
         raise TransitionNotAllowed(f"a {report.status} report is not transferred", status=report.status, allowed=[])
     if not reason.strip():
         raise InvalidInput("say why the report is transferred", field="reason")
@@ -301,7 +299,7 @@ def request_reopen_link(session: Session, *, public_id: str, contact: str) -> No
     """
     report = session.scalar(select(Report).where(Report.public_id == public_id))
     if report is None:
-        raise ReportMissing(f"there is no report {public_id!r}")
+        raise ReportNotFound(f"there is no report {public_id!r}")
     given = contact.strip().lower().encode()
     email = (report.reporter_email or "").strip().lower().encode()
     if given and email and hmac.compare_digest(given, email):

@@ -20,41 +20,30 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
+from mapapp.core.status import AWAITING_OFFICE, STATUSES, in_sql
 
-STATUSES = (
-    "submitted",
-    "routed",
-    "triage",
-    "acknowledged",
-    "assigned",
-    "in_progress",
-    "resolved",
-    "closed",
-    "reopened",
-)
-OPEN_STATUSES = ("submitted", "routed", "triage", "acknowledged", "assigned", "in_progress", "reopened")
 CLOSE_REASONS = ("duplicate", "not_ours", "cannot_fix")
 CHANNELS = ("web", "api", "open311", "social", "phone", "demo")
 LOCATION_SOURCES = ("pin", "photo", "address")
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+# How precisely the point is known: the citizen's pin or photo GPS, or a named area's representative point.
+LOCATION_PRECISIONS = ("point", "dong", "district", "geocoder")
 
 
 class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
-        CheckConstraint(f"status IN {_in(STATUSES)}", name="status"),
-        CheckConstraint(f"close_reason IS NULL OR close_reason IN {_in(CLOSE_REASONS)}", name="close_reason"),
-        CheckConstraint(f"channel IN {_in(CHANNELS)}", name="channel"),
-        CheckConstraint(f"location_source IN {_in(LOCATION_SOURCES)}", name="location_source"),
+        CheckConstraint(in_sql("status", STATUSES), name="status"),
+        CheckConstraint("close_reason IS NULL OR " + in_sql("close_reason", CLOSE_REASONS), name="close_reason"),
+        CheckConstraint(in_sql("channel", CHANNELS), name="channel"),
+        CheckConstraint(in_sql("location_source", LOCATION_SOURCES), name="location_source"),
+        CheckConstraint(in_sql("location_precision", LOCATION_PRECISIONS), name="location_precision"),
         Index("ix_reports_geom", "geom", postgresql_using="gist"),
         Index("ix_reports_office_status", "office_id", "status"),
         Index("ix_reports_category_status", "category_id", "status"),
         Index("ix_reports_created_at", "created_at"),
         Index("ix_reports_district", "district_id"),
-        Index("ix_reports_awaiting_office", "id", postgresql_where="status IN ('submitted', 'triage')"),
+        Index("ix_reports_dong", "dong_id"),
+        Index("ix_reports_awaiting_office", "id", postgresql_where=in_sql("status", AWAITING_OFFICE)),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -71,6 +60,10 @@ class Report(Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"))
     city_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    dong_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"))
+    # The address the citizen typed, as typed (public: it describes the place, not the person).
+    address: Mapped[str | None] = mapped_column(Text)
+    location_precision: Mapped[str] = mapped_column(String(16), default="point", server_default="point")
     routing_rule: Mapped[str] = mapped_column(Text, default="")
     routing_manual: Mapped[bool] = mapped_column(Boolean, default=False)
     support_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,19 +11,18 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp import routing
+from mapapp.core import status as report_status
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
-from mapapp.reports.models import OPEN_STATUSES, STATUSES
+from mapapp.jurisdictions import places
+from mapapp.reports import filters
 from mapapp.reports.service import ReportNotFound
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10000
 MEDIA = "/media/"
 
 # The map's four colours: which public group each workflow status belongs to.
-STATUS_GROUP_SQL = """CASE
-    WHEN r.status IN ('submitted', 'routed', 'triage', 'acknowledged', 'reopened') THEN 'open'
-    WHEN r.status IN ('assigned', 'in_progress') THEN 'in_progress'
-    WHEN r.status = 'resolved' THEN 'resolved' ELSE 'closed' END"""
+STATUS_GROUP_SQL = report_status.group_sql("r.status")
 
 # Only public columns: the reporter's contact, photo GPS and private notes are never selected here.
 FEATURE_SQL = f"""
@@ -102,31 +101,14 @@ def reports_feature_collection(
     """A GeoJSON FeatureCollection (RFC 7946) of public report fields, newest first, as UTF-8 JSON."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    for status in statuses or []:
-        if status not in STATUSES and status not in ("open", "in_progress", "resolved", "closed"):
-            raise InvalidInput(f"unknown status {status!r}", field="status")
-    where, params = ["true"], {"limit": limit + 1, "media": MEDIA}
-    if bbox is not None:
-        # The box is built once and compared with the indexed column as it is.
-        where.append("r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
-        params |= dict(zip(("west", "south", "east", "north"), bbox, strict=True))
-    if layer:
-        # An open everyday report can belong to a disaster layer too (a blocked drain during a flood).
-        where.append("(l.slug = :layer OR (:layer = ANY(c.also_on) AND r.status = ANY(:open_statuses)))")
-        params["layer"] = layer
-        params["open_statuses"] = list(OPEN_STATUSES)
-    if category:
-        where.append("c.slug = :category")
-        params["category"] = category
-    if statuses:
-        where.append(f"(r.status = ANY(:statuses) OR {STATUS_GROUP_SQL} = ANY(:statuses))")
-        params["statuses"] = statuses
-    if since is not None:
-        where.append("r.updated_at >= :since")
-        params["since"] = since
+    where = filters.Where(params={"limit": limit + 1, "media": MEDIA})
+    filters.bbox(where, bbox)
+    filters.shown_on_layer(where, layer)
+    filters.categories(where, [category] if category else None)
+    filters.statuses(where, statuses)
+    filters.updated_since(where, since)
     if cursor:
-        where.append("r.id < :after")
-        params["after"] = _cursor_decode(cursor)
+        where.add("r.id < :after", after=_cursor_decode(cursor))
     # One pass: limit + 1 rows tell whether there is a next page; only `limit` of them are sent.
     sql = f"""
         SELECT count(*) AS n,
@@ -139,12 +121,12 @@ def reports_feature_collection(
         FROM (
             SELECT r.id, row_number() OVER (ORDER BY r.id DESC) AS rn, {FEATURE_SQL} AS feature
             {FROM_SQL}
-            WHERE {" AND ".join(where)}
+            WHERE {where.sql()}
             ORDER BY r.id DESC
             LIMIT :limit
         ) page
     """  # noqa: S608 - the WHERE clauses are fixed strings; every value is a bound parameter
-    n, last_id, body = _fetch_raw(session, sql, params)
+    n, last_id, body = _fetch_raw(session, sql, where.params)
     if n > limit and next_url:
         link = next_url + ("&" if "?" in next_url else "?") + "cursor=" + _cursor_encode(last_id)
         # A foreign member in the style of OGC API Features: where the next page is.
@@ -189,7 +171,6 @@ def nearby_reports(
         "deg": routing.tolerance_degrees(radius_m, lat),
         "category": category,
         "layer": layer,
-        "open": list(OPEN_STATUSES),
         "media": MEDIA,
     }
     sql = f"""
@@ -197,7 +178,7 @@ def nearby_reports(
         near AS (
             SELECT r.id, ST_Distance(r.geom::geography, pt.g::geography) AS distance_m, {FEATURE_SQL} AS feature
             {FROM_SQL}, pt
-            WHERE ST_DWithin(r.geom, pt.g, :deg) AND r.status = ANY(:open)
+            WHERE ST_DWithin(r.geom, pt.g, :deg) AND {report_status.open_sql("r.status")}
               AND (CAST(:category AS text) IS NULL OR c.slug = :category)
               AND (CAST(:layer AS text) IS NULL OR l.slug = :layer)
         )
@@ -213,7 +194,7 @@ def public_report(session: Session, *, public_id: str) -> dict[str, Any]:
     """One report as anyone may see it: photos, status, office and why, timeline, supporters."""
     sql = f"""
         SELECT {FEATURE_SQL} AS feature, r.description, r.location_source, r.resolved_at,
-               d.name_ko AS district_ko, d.name_en AS district_en, c.response_hours,
+               {places.REPORT_PLACE_COLUMNS}, r.address, r.location_precision, c.response_hours,
                (SELECT coalesce(json_agg(json_build_object(
                     'kind', p.kind, 'url', :media || p.display_key, 'thumbnail', :media || p.thumb_key,
                     'width', p.width, 'height', p.height) ORDER BY p.kind DESC, p.position), '[]'::json)
@@ -223,7 +204,7 @@ def public_report(session: Session, *, public_id: str) -> dict[str, Any]:
                     'at', e.created_at) ORDER BY e.created_at, e.id), '[]'::json)
                 FROM report_events e WHERE e.report_id = r.id) AS timeline,
                rd.reason_code, rd.reason_params, rd.rule, rd.manual
-        {FROM_SQL}
+        {FROM_SQL}{places.REPORT_PLACE_JOINS}
         LEFT JOIN LATERAL (SELECT reason_code, reason_params, rule, manual FROM routing_decisions
                            WHERE report_id = r.id ORDER BY id DESC LIMIT 1) rd ON true
         WHERE r.public_id = :pid
@@ -238,6 +219,9 @@ def public_report(session: Session, *, public_id: str) -> dict[str, Any]:
         "location_source": row["location_source"],
         "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
         "district_name": {"ko": row["district_ko"], "en": row["district_en"]} if row["district_ko"] else None,
+        "place": places.place_of_row(row),
+        "address": row["address"],
+        "location_precision": row["location_precision"],
         "response_hours": row["response_hours"],
         "photos": row["photos"],
         "timeline": row["timeline"],
@@ -265,35 +249,26 @@ def report_summaries(
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Flat public summaries of reports (for Open311 and exports), newest first."""
-    where, params = ["true"], {"limit": limit, "media": MEDIA, "open": list(OPEN_STATUSES)}
-    if public_ids is not None:
-        where.append("r.public_id = ANY(:ids)")
-        params["ids"] = public_ids
-    if categories:
-        where.append("c.slug = ANY(:categories)")
-        params["categories"] = categories
-    if start is not None:
-        where.append("r.created_at >= :start")
-        params["start"] = start
-    if end is not None:
-        where.append("r.created_at <= :end")
-        params["end"] = end
-    if open_only is not None:
-        where.append("(r.status = ANY(:open)) = :want_open")
-        params["want_open"] = open_only
+    where = filters.Where(params={"limit": limit, "media": MEDIA})
+    filters.public_ids(where, public_ids)
+    filters.categories(where, categories)
+    filters.created_between(where, start, end)
+    filters.open_or_closed(where, open_only)
     sql = f"""
         SELECT r.public_id, c.slug AS category, c.name_ko AS category_ko, c.name_en AS category_en,
                r.status, r.close_reason, r.description, o.name_ko AS office_ko, o.name_en AS office_en,
-               r.created_at, r.updated_at, r.created_at + make_interval(hours => c.response_hours) AS expected_at,
-               ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon, d.name_ko AS district_ko, d.name_en AS district_en,
-               r.media_url,
+               r.created_at, r.updated_at, {report_status.due_at_sql("r", "c")} AS expected_at,
+               ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon, {places.REPORT_PLACE_COLUMNS},
+               r.address, r.location_precision, r.media_url,
                (SELECT :media || p.display_key FROM photos p WHERE p.report_id = r.id AND p.kind = 'before'
                 ORDER BY p.position LIMIT 1) AS photo,
                (SELECT e.public_note FROM report_events e WHERE e.report_id = r.id AND e.public_note <> ''
                 ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_note
-        {FROM_SQL}
-        WHERE {" AND ".join(where)}
+        {FROM_SQL}{places.REPORT_PLACE_JOINS}
+        WHERE {where.sql()}
         ORDER BY r.created_at DESC, r.id DESC
         LIMIT :limit
     """  # noqa: S608 - fixed SQL, values bound
-    return [dict(row) for row in session.execute(text(sql), params).mappings()]
+    return [
+        dict(row) | {"place": places.place_of_row(row)} for row in session.execute(text(sql), where.params).mappings()
+    ]

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mapapp import photos
+from mapapp.core import openapi
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.errors import InvalidInput
@@ -19,7 +20,7 @@ from mapapp.reports import forms, queries, service
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
-GEOJSON = "application/geo+json"
+GEOJSON = openapi.GEOJSON
 REPORT_FIELDS = ("layer", "category", "lat", "lon", "description", "email", "phone", "locale", "address")
 
 SUBMIT_DOC: dict[str, Any] = {
@@ -129,7 +130,7 @@ async def submit(
     "",
     summary="Reports as GeoJSON",
     response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}, "description": "An RFC 7946 FeatureCollection"}},
+    responses=openapi.feature_collection("An RFC 7946 FeatureCollection, newest first", openapi.REPORT_PROPERTIES),
 )
 def list_reports(
     request: Request,

@@ -14,26 +14,30 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from pyproj import Geod
-from sqlalchemy import insert, select, text
+from sqlalchemy import String, insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from mapapp import photos as photo_pipeline
 from mapapp import routing
+from mapapp.core import status as report_status
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
 from mapapp.core.text import storable
+from mapapp.jurisdictions import places
 from mapapp.layers.models import Layer
+from mapapp.layers.service import LayerInactive, UnknownCategory, UnknownLayer
+from mapapp.layers.state import effective_state_sql
 from mapapp.photos.models import Photo
 from mapapp.reports import messages
-from mapapp.reports.models import OPEN_STATUSES, IdempotencyKey, Report, Supporter
+from mapapp.reports.models import IdempotencyKey, Report, Supporter
 
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone and to type.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _GEOD = Geod(ellps="WGS84")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
 LOCALES = ("ko", "en")
 
 
@@ -46,20 +50,8 @@ class MissingField(InvalidInput):
     code = "missing_field"
 
 
-class UnknownLayer(InvalidInput):
-    code = "unknown_layer"
-
-
-class UnknownCategory(InvalidInput):
-    code = "unknown_category"
-
-
 class CategoryNotInLayer(InvalidInput):
     code = "category_not_in_layer"
-
-
-class LayerInactive(Conflict):
-    code = "layer_inactive"
 
 
 class DescriptionTooLong(InvalidInput):
@@ -101,9 +93,9 @@ class ReportDraft:
     description: Any = ""
     email: Any = None
     phone: Any = None
-    locale: Any = "ko"
+    locale: Any = None  # None: the city's language (MAPAPP_DEFAULT_LOCALE)
     channel: str = "web"
-    address: Any = None  # free text; used only when there is neither a pin nor photo GPS
+    address: Any = None  # free text, kept; locates the report only when there is neither a pin nor photo GPS
     media_url: Any = None  # a link to media elsewhere (Open311); stored, never fetched
 
 
@@ -117,6 +109,8 @@ class SubmittedReport:
     routing_reason: dict[str, str]
     location_source: str
     photos: int
+    location_precision: str = "point"
+    place: dict[str, str] | None = None
     replayed: bool = False
 
     def to_public(self) -> dict[str, Any]:
@@ -129,6 +123,8 @@ class SubmittedReport:
             "office": {"slug": self.office_slug, "name": self.office_name} if self.office_slug else None,
             "routing": {"rule": self.routing_rule, "reason": self.routing_reason},
             "location_source": self.location_source,
+            "location_precision": self.location_precision,
+            "place": self.place,
             "photos": self.photos,
         }
 
@@ -178,6 +174,19 @@ def _text(draft: ReportDraft, name: str, error: type[InvalidInput] = InvalidInpu
     return value.strip()
 
 
+def _phone_e164(phone: str, region: str) -> str:
+    """A phone number as E.164 ('+821012345678'), read in the city's region unless it has a +country code."""
+    if len(phone) > 40:
+        raise InvalidContact("the phone number is too long", field="phone")
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidContact("the phone number is not valid", field="phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidContact(f"the phone number is not valid (read in region {region})", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Checked:
     """Step 1: every field of the right type, storable, in length and format; nothing is looked up yet."""
     settings = get_settings()
@@ -210,10 +219,11 @@ def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Che
     phone = _text(draft, "phone", InvalidContact) or None
     if email is not None and (len(email) > 254 or not EMAIL.match(email)):
         raise InvalidContact("the e-mail address is not valid", field="email")
-    if phone is not None and not PHONE.match(phone):
-        raise InvalidContact("the phone number is not valid", field="phone")
+    if phone is not None:
+        phone = _phone_e164(phone, settings.phone_region)
     locale = _text(draft, "locale")
-    locale = locale if locale in LOCALES else "ko"  # an unknown language falls back; a wrong type does not
+    # No language, or one we do not speak: the city's; a wrong JSON type is refused above.
+    locale = locale if locale in LOCALES else settings.default_locale
     address = (_text(draft, "address") or "")[:500] or None
     media_url = _text(draft, "media_url") or None
     if media_url is not None and (len(media_url) > 2000 or not re.match(r"^https?://[^\s<>\"]+$", media_url)):
@@ -233,14 +243,13 @@ def check_layer_and_category(session: Session, checked: _Checked) -> _Target:
     """Step 2: the layer exists and is open for reports, and the category belongs to it (one query)."""
     row = session.execute(
         text(
-            """
-            SELECT l.id AS layer_id,
-                   CASE WHEN l.state = 'active' AND l.active_until <= now() THEN 'inactive' ELSE l.state END AS state,
+            f"""
+            SELECT l.id AS layer_id, {effective_state_sql("l")} AS state,
                    c.id AS category_id, c.layer_id AS category_layer
             FROM (SELECT 1) one
             LEFT JOIN layers l ON l.slug = :layer
             LEFT JOIN categories c ON c.slug = :category AND NOT c.retired
-            """
+            """  # noqa: S608 - a fixed fragment; values bound
         ),
         {"layer": checked.layer_slug, "category": checked.category_slug},
     ).one()
@@ -290,28 +299,32 @@ def claim_idempotency_key(session: Session, key: str, fingerprint: str) -> int |
     return existing.report_id
 
 
-def locate_address(session: Session, address: str) -> tuple[float, float] | None:
-    """A point inside the district an address names (e.g. '마포구 ...' or 'Mapo-gu'), if it names one."""
-    row = session.execute(
-        text(
-            """
-            SELECT ST_X(p), ST_Y(p) FROM (
-                SELECT ST_PointOnSurface(geom) AS p, length(name_ko) AS n FROM jurisdictions
-                WHERE level = 'district' AND retired_at IS NULL
-                  AND (position(name_ko IN :a) > 0 OR position(lower(name_en) IN lower(:a)) > 0)
-                ORDER BY length(name_ko) DESC LIMIT 1) d
-            """
-        ),
-        {"a": address},
-    ).first()
-    return (float(row[0]), float(row[1])) if row else None
+def locate_address(session: Session, address: str) -> places.Located:
+    """Step 4b: the dong or district an address names, at its representative point (or the geocoder's).
+
+    Text that names no known area is refused (`address_not_found`), a name two areas share asks for the
+    district (`address_ambiguous`): a report is never put at a point nobody chose.
+    """
+    return places.locate_text(session, address)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the report is, where that came from, how precise it is, and any doubt for staff."""
+
+    lon: float
+    lat: float
+    source: str  # pin | photo | address
+    precision: str = "point"  # point | dong | district | geocoder
+    flag: str | None = None
+    named_dong_id: int | None = None  # the dong the address named (precision 'dong')
 
 
 def choose_location(
     pin: tuple[float, float] | None,
     processed: list[photo_pipeline.ProcessedPhoto],
-    address_point: tuple[float, float] | None = None,
-) -> tuple[float, float, str, str | None]:
+    located: places.Located | None = None,
+) -> Location:
     """Step 5: the pin wins over photo GPS, which wins over an address; doubts are flagged for staff."""
     gps = next((p.gps for p in processed if p.gps is not None), None)
     if pin is not None:
@@ -320,14 +333,28 @@ def choose_location(
             distance = _GEOD.inv(pin[0], pin[1], gps.lon, gps.lat)[2]
             if distance > get_settings().photo_pin_max_distance_m:
                 flag = f"photo GPS is {distance:,.0f} m from the pin"
-        return pin[0], pin[1], "pin", flag
+        return Location(pin[0], pin[1], "pin", flag=flag)
     if gps is not None:
-        return gps.lon, gps.lat, "photo", None
-    if address_point is not None:
-        return address_point[0], address_point[1], "address", "placed in the district the address names; check it"
+        return Location(gps.lon, gps.lat, "photo")
+    if located is not None:
+        # The precision says how little the point means; staff and the citizen are shown it.
+        dong_id = located.area.id if located.precision == "dong" and located.area else None
+        return Location(located.lon, located.lat, "address", located.precision, named_dong_id=dong_id)
     notes = [p.gps_note for p in processed if p.gps_note]
     hint = f" (photo: {notes[0]})" if notes else ""
     raise LocationRequired(f"put a pin on the map or give coordinates; the photos carry no usable GPS{hint}")
+
+
+def _place_of(decision: routing.RoutingDecision, location: Location) -> tuple[int | None, dict[str, str] | None]:
+    """The report's dong id and its place's name: no dong when only the district is known."""
+    district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
+    dong = decision.jurisdiction("dong") if location.precision != "district" else None
+    names = places.place_labels(
+        district=(district.name_ko, district.name_en) if district else (None, None),
+        dong=(dong.name_ko, dong.name_en) if dong else (None, None),
+        city=(city.name_ko, city.name_en) if city else (None, None),
+    )
+    return (location.named_dong_id or (dong.id if dong else None)), names
 
 
 def submit_report(
@@ -346,17 +373,18 @@ def submit_report(
         if earlier is not None:
             return _replay(session, earlier)
     processed = [photo_pipeline.process_photo(data) for data in photo_files]
-    address_point = None
+    located = None
     if checked.pin is None and checked.address and not any(p.gps for p in processed):
-        address_point = locate_address(session, checked.address)
-    lon, lat, source, flag = choose_location(checked.pin, processed, address_point)
-    decision = routing.route(session, lon=lon, lat=lat, category=target.category_slug)
+        located = locate_address(session, checked.address)
+    location = choose_location(checked.pin, processed, located)
+    decision = routing.route(session, lon=location.lon, lat=location.lat, category=target.category_slug)
+    dong_id, place = _place_of(decision, location)
     storage = photo_pipeline.get_storage()
     for p in processed:
         storage.put(p.display_key, p.display)
         storage.put(p.thumbnail_key, p.thumbnail)
     report_id, public_id, status, office_email = _save(
-        session, checked, target, decision, lon, lat, source, flag, processed, draft.channel
+        session, checked, target, decision, location, dong_id, processed, draft.channel
     )
     if idempotency_key:
         session.execute(
@@ -390,8 +418,10 @@ def submit_report(
         office_name={"ko": office.name_ko, "en": office.name_en} if office else None,
         routing_rule=decision.rule,
         routing_reason={"ko": decision.reason("ko"), "en": decision.reason("en")},
-        location_source=source,
+        location_source=location.source,
         photos=len(processed),
+        location_precision=location.precision,
+        place=place,
     )
 
 
@@ -401,10 +431,11 @@ SAVE_SQL = text(
     WITH r AS (
         INSERT INTO reports (public_id, layer_id, category_id, geom, description, status, channel, locale,
                              location_source, office_id, city_id, district_id, routing_rule, routing_manual,
-                             support_count, reporter_email, reporter_phone, location_flag, media_url, routed_at)
+                             support_count, reporter_email, reporter_phone, location_flag, media_url, routed_at,
+                             dong_id, address, location_precision)
         VALUES (:public_id, :layer_id, :category_id, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :description,
                 :status, :channel, :locale, :source, :office_id, :city_id, :district_id, :rule, false, 0,
-                :email, :phone, :flag, :media_url, now())
+                :email, :phone, :flag, :media_url, now(), :dong_id, :address, :precision)
         RETURNING id
     ),
     decision AS (
@@ -430,16 +461,14 @@ def _save(
     checked: _Checked,
     target: _Target,
     decision: routing.RoutingDecision,
-    lon: float,
-    lat: float,
-    source: str,
-    flag: str | None,
+    location: Location,
+    dong_id: int | None,
     processed: list[photo_pipeline.ProcessedPhoto],
     channel: str,
 ) -> tuple[int, str, str, str | None]:
     """Step 7: the report, its routing decision, its first events, then its photos."""
     district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
-    status = "triage" if decision.triage else "routed"
+    status = routing.status_after(not decision.triage)
     public_id = new_public_id()
     report_id, office_email = session.execute(
         SAVE_SQL,
@@ -447,20 +476,23 @@ def _save(
             "public_id": public_id,
             "layer_id": target.layer_id,
             "category_id": target.category_id,
-            "lon": lon,
-            "lat": lat,
+            "lon": location.lon,
+            "lat": location.lat,
             "description": checked.description,
             "status": status,
             "channel": channel,
             "locale": checked.locale,
-            "source": source,
+            "source": location.source,
+            "precision": location.precision,
+            "address": checked.address,
+            "dong_id": dong_id,
             "office_id": decision.office.id if decision.office else None,
             "city_id": city.id if city else None,
             "district_id": district.id if district else None,
             "rule": decision.rule,
             "email": checked.email,
             "phone": checked.phone,
-            "flag": flag,
+            "flag": location.flag,
             "media_url": checked.media_url,
             "method": decision.method,
             "reason_code": decision.reason_code,
@@ -499,8 +531,13 @@ def _replay(session: Session, report_id: int) -> SubmittedReport:
         text(
             """
             SELECT r.public_id, r.status, r.routing_rule, r.location_source, o.slug, o.name_ko, o.name_en,
-                   d.reason_code, d.reason_params, (SELECT count(*) FROM photos p WHERE p.report_id = r.id) AS photos
+                   d.reason_code, d.reason_params, (SELECT count(*) FROM photos p WHERE p.report_id = r.id) AS photos,
+                   r.location_precision, jd.name_ko AS district_ko, jd.name_en AS district_en,
+                   jg.name_ko AS dong_ko, jg.name_en AS dong_en, jc.name_ko AS city_ko, jc.name_en AS city_en
             FROM reports r LEFT JOIN offices o ON o.id = r.office_id
+            LEFT JOIN jurisdictions jd ON jd.id = r.district_id
+            LEFT JOIN jurisdictions jg ON jg.id = r.dong_id
+            LEFT JOIN jurisdictions jc ON jc.id = r.city_id
             LEFT JOIN LATERAL (SELECT reason_code, reason_params FROM routing_decisions
                                WHERE report_id = r.id ORDER BY id DESC LIMIT 1) d ON true
             WHERE r.id = :id
@@ -518,6 +555,12 @@ def _replay(session: Session, report_id: int) -> SubmittedReport:
         routing_reason=reason,
         location_source=row.location_source,
         photos=row.photos,
+        location_precision=row.location_precision,
+        place=places.place_labels(
+            district=(row.district_ko, row.district_en),
+            dong=(row.dong_ko, row.dong_en),
+            city=(row.city_ko, row.city_en),
+        ),
         replayed=True,
     )
 
@@ -531,14 +574,19 @@ def support_report(session: Session, *, public_id: str, supporter: str) -> tuple
     if not 8 <= len(supporter) <= 200:
         raise InvalidInput("a supporter token of 8 to 200 characters is needed", field="supporter")
     report = session.execute(
-        select(Report.id, Report.status, Report.support_count, Layer.state)
+        select(
+            Report.id,
+            Report.status,
+            Report.support_count,
+            literal_column(effective_state_sql(Layer.__tablename__), String).label("state"),
+        )
         .join(Layer, Layer.id == Report.layer_id)
         .where(Report.public_id == public_id)
         .with_for_update(of=Report)
     ).first()
     if report is None:
         raise ReportNotFound(f"there is no report {public_id!r}")
-    if report.status not in OPEN_STATUSES:
+    if not report_status.is_open(report.status):
         raise ReportClosed("this report is closed; file a new report if the problem is back")
     if report.state != "active":  # a switched-off disaster layer keeps its reports, read-only
         raise LayerInactive("this layer is not taking reports now; its reports are kept read-only")

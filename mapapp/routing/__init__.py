@@ -1,5 +1,6 @@
 """Routing: who is responsible for this point and category."""
 
+from mapapp.routing.rule import status_after
 from mapapp.routing.service import (
     InvalidCoordinates,
     JurisdictionRef,
@@ -25,5 +26,6 @@ __all__ = [
     "render_reason",
     "reroute_reports",
     "route",
+    "status_after",
     "tolerance_degrees",
 ]

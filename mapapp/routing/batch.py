@@ -7,11 +7,14 @@ fastest bare join). The second decides and writes only for those candidates.
 
 from sqlalchemy import text
 
+from mapapp.core import status as report_status
+from mapapp.routing import rule
+
 # Candidates: a containing district other than the stored one (new boundaries, or points on a shared
 # border), reports in the part of a polygon its district lost since the last run (or all of a retired
 # district), reports still waiting for an office, and reports whose office was closed.
 CANDIDATES_SQL = text(
-    """
+    f"""
     CREATE TEMP TABLE reroute_candidates ON COMMIT DROP AS
     WITH lost AS MATERIALIZED (  -- computed once, cut small so that the reports index does the work
         SELECT x.id, (ST_Dump(ST_Subdivide(x.area, 255))).geom AS area
@@ -26,25 +29,24 @@ CANDIDATES_SQL = text(
     UNION
     SELECT r.id FROM lost JOIN reports r ON ST_Intersects(lost.area, r.geom) AND r.district_id = lost.id
     UNION
-    SELECT r.id FROM reports r WHERE r.status IN ('submitted', 'triage') AND NOT r.routing_manual
+    SELECT r.id FROM reports r WHERE {report_status.in_sql("r.status", report_status.AWAITING_OFFICE)}
+                                 AND NOT r.routing_manual
     UNION
-    SELECT r.id FROM reports r JOIN offices o ON o.id = r.office_id WHERE NOT o.active AND r.status = 'routed'
-    """
+    SELECT r.id FROM reports r JOIN offices o ON o.id = r.office_id
+    WHERE NOT o.active AND {report_status.is_sql("r.status", "routed")}
+    """  # noqa: S608 - fixed fragments, no values
 )
 
 # Decide for the candidates, update them, record decisions and timeline events for moved reports.
 # Like `route`, the indexed geometry columns are never wrapped in a function in a WHERE clause.
 REROUTE_SQL = text(
-    """
+    f"""
     WITH t AS MATERIALIZED (
         SELECT r.id, r.geom, r.category_id, r.status, r.office_id, r.district_id, r.city_id, r.routing_manual
         FROM reports r JOIN reroute_candidates c ON c.id = r.id
     ),
     contained AS MATERIALIZED (
-        SELECT t.*,
-               (SELECT p.jurisdiction_id FROM jurisdiction_parts p
-                WHERE p.level = 'district' AND ST_Intersects(p.geom, t.geom)
-                ORDER BY p.code LIMIT 1) AS in_district
+        SELECT t.*, ({rule.part_containing_sql("district", "t.geom")}) AS in_district
         FROM t
     ),
     located AS MATERIALIZED (
@@ -53,42 +55,36 @@ REROUTE_SQL = text(
                CASE WHEN x.in_district IS NOT NULL THEN 0.0 ELSE n.distance_m END AS distance_m
         FROM contained x
         LEFT JOIN LATERAL (
-            SELECT p.jurisdiction_id, ST_Distance(p.geom::geography, x.geom::geography) AS distance_m
-            FROM jurisdiction_parts p
-            WHERE x.in_district IS NULL AND p.level = 'district'
-              AND ST_DWithin(p.geom, x.geom,
-                             :tolerance_m / (111320.0 * greatest(cos(radians(ST_Y(x.geom))), 0.05)))
-            ORDER BY distance_m, p.code
-            LIMIT 1
+            {
+        rule.nearest_district_sql(
+            "x.geom", rule.tolerance_degrees_sql(":tolerance_m", "ST_Y(x.geom)"), when="x.in_district IS NULL"
+        )
+    }
         ) n ON n.distance_m <= :tolerance_m
     ),
     placed AS MATERIALIZED (
-        SELECT l.*,
-               CASE WHEN l.new_district_id IS NOT NULL THEN d.parent_id
-                    ELSE (SELECT p.jurisdiction_id FROM jurisdiction_parts p
-                          WHERE p.level = 'city' AND ST_Intersects(p.geom, l.geom)
-                          ORDER BY p.code LIMIT 1)
-               END AS new_city_id
+        SELECT l.*, {rule.city_sql("l.new_district_id", "d.parent_id", "l.geom")} AS new_city_id
         FROM located l
         LEFT JOIN jurisdictions d ON d.id = l.new_district_id
     ),
     decided AS MATERIALIZED (
         SELECT pl.*, c.slug AS category_slug, c.level AS category_level, c.department, o.id AS new_office_id,
-               (NOT pl.routing_manual AND pl.status IN ('submitted', 'routed', 'triage')
-                AND (pl.status = 'submitted' OR pl.office_id IS DISTINCT FROM o.id)) AS movable
+               ({rule.reroutable_sql("pl")}
+                AND ({report_status.is_sql("pl.status", "submitted")} OR pl.office_id IS DISTINCT FROM o.id)) AS movable
         FROM placed pl
         JOIN categories c ON c.id = pl.category_id
-        LEFT JOIN offices o ON pl.new_district_id IS NOT NULL AND o.active AND o.department = c.department
-             AND o.jurisdiction_id = CASE c.level WHEN 'district' THEN pl.new_district_id ELSE pl.new_city_id END
+        LEFT JOIN offices o ON {rule.office_match_sql("o", "c", "pl.new_district_id", "pl.new_city_id")}
     ),
     upd AS (
         UPDATE reports r SET
             district_id = x.new_district_id,
             city_id = x.new_city_id,
             office_id = CASE WHEN x.movable THEN x.new_office_id ELSE r.office_id END,
-            status = CASE WHEN NOT x.movable THEN r.status
-                          WHEN x.new_office_id IS NULL THEN 'triage' ELSE 'routed' END,
-            routing_rule = CASE WHEN x.movable THEN x.category_slug || ' → ' || x.category_level || '/' || x.department
+            status = CASE WHEN x.movable THEN {rule.status_after_sql("x.new_office_id")} ELSE r.status END,
+            routing_rule = CASE WHEN x.movable
+                                THEN {
+        rule.rule_sql(category="x.category_slug", level="x.category_level", department="x.department")
+    }
                                 ELSE r.routing_rule END,
             updated_at = CASE WHEN x.movable OR r.district_id IS DISTINCT FROM x.new_district_id THEN now()
                               ELSE r.updated_at END,
@@ -104,17 +100,12 @@ REROUTE_SQL = text(
         INSERT INTO routing_decisions
             (report_id, office_id, city_id, district_id, method, rule, reason_code, reason_params, manual, decided_by)
         SELECT u.id, u.new_office_id, u.new_city_id, u.new_district_id,
-               CASE WHEN u.new_district_id IS NULL THEN 'none'
-                    WHEN u.distance_m = 0 THEN 'contains' ELSE 'nearest_district' END,
+               {rule.method_sql("u.new_district_id", "u.distance_m")},
                u.rule,
-               CASE WHEN u.new_district_id IS NULL AND u.new_city_id IS NULL THEN 'triage_outside_service_area'
-                    WHEN u.new_district_id IS NULL THEN 'triage_outside_districts'
-                    WHEN u.new_office_id IS NULL THEN 'triage_no_office'
-                    WHEN u.distance_m = 0 THEN 'routed_by_category'
-                    ELSE 'routed_nearest_district' END,
+               {rule.reason_code_sql("u.new_district_id", "u.new_city_id", "u.new_office_id", "u.distance_m")},
                jsonb_strip_nulls(jsonb_build_object(
                    'category', c.slug, 'category_ko', c.name_ko, 'category_en', c.name_en,
-                   'level', c.level, 'level_ko', CASE c.level WHEN 'city' THEN '시' ELSE '구' END,
+                   'level', c.level, 'level_ko', {rule.level_ko_sql("c.level")},
                    'department', c.department, 'tolerance_m', round(CAST(:tolerance_m AS numeric)),
                    'district_code', d.code, 'district_ko', d.name_ko, 'district_en', d.name_en,
                    'distance_m', round(CAST(u.distance_m AS numeric), 1),
@@ -144,5 +135,5 @@ REROUTE_SQL = text(
            (SELECT count(*) FROM upd WHERE relocated) AS relocated,
            (SELECT count(*) FROM upd WHERE movable AND new_office_id IS NULL) AS triage,
            (SELECT count(*) FROM events) AS events
-    """
+    """  # noqa: S608 - fixed fragments; the tolerance is a bound parameter
 )

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
-from mapapp.layers.service import CategoryNotFound
+from mapapp.layers.service import UnknownCategory
+from mapapp.routing import rule
 from mapapp.routing.models import RerouteRun
-
-METRES_PER_DEGREE = 111_320.0
+from mapapp.routing.rule import tolerance_degrees
 
 
 class InvalidCoordinates(InvalidInput):
@@ -82,7 +82,6 @@ REASONS = {
         "분류 대기열로 보냈습니다.",
     },
 }
-LEVEL_KO = {"city": "시", "district": "구"}
 
 
 @dataclass(frozen=True)
@@ -126,9 +125,9 @@ class _Missing(dict[str, Any]):
 # district part containing the point (lowest code on a shared border), else the nearest district part
 # within the tolerance, the city (the district's parent, else the city polygon), the dong, the
 # category's rule and its office. Only the constant point is built; the indexed columns are untouched.
-ROUTE_STATEMENT = "mapapp_route_v3"
-PREPARE_ROUTE = """
-PREPARE mapapp_route_v3 (float8, float8, text, float8, float8) AS
+ROUTE_STATEMENT = "mapapp_route_v4"
+PREPARE_ROUTE = f"""
+PREPARE {ROUTE_STATEMENT} (float8, float8, text, float8, float8) AS
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
 SELECT cat.id, cat.slug, cat.level, cat.department, cat.name_ko, cat.name_en,
        d.id, d.code, d.name_ko, d.name_en, dist.distance_m,
@@ -138,29 +137,17 @@ SELECT cat.id, cat.slug, cat.level, cat.department, cat.name_ko, cat.name_en,
 FROM pt
 JOIN categories cat ON cat.slug = $3 AND NOT cat.retired
 LEFT JOIN LATERAL (
-    (SELECT p.jurisdiction_id, 0.0::float8 AS distance_m FROM jurisdiction_parts p
-     WHERE p.level = 'district' AND ST_Intersects(p.geom, pt.g) ORDER BY p.code LIMIT 1)
+    ({rule.part_containing_sql("district", "pt.g", "p.jurisdiction_id, 0.0::float8 AS distance_m")})
     UNION ALL  -- reached only when no district contains the point
-    (SELECT p.jurisdiction_id, ST_Distance(p.geom::geography, pt.g::geography) FROM jurisdiction_parts p
-     WHERE p.level = 'district' AND ST_DWithin(p.geom, pt.g, $5) ORDER BY 2, p.code LIMIT 1)
+    ({rule.nearest_district_sql("pt.g", "$5")})
     LIMIT 1
 ) dist ON dist.distance_m <= $4
 LEFT JOIN jurisdictions d ON d.id = dist.jurisdiction_id
-LEFT JOIN jurisdictions c ON c.id = coalesce(d.parent_id, CASE WHEN d.id IS NULL THEN (
-    SELECT p.jurisdiction_id FROM jurisdiction_parts p WHERE p.level = 'city' AND ST_Intersects(p.geom, pt.g)
-    ORDER BY p.code LIMIT 1) END)
-LEFT JOIN jurisdictions g ON g.id = (
-    SELECT p.jurisdiction_id FROM jurisdiction_parts p WHERE p.level = 'dong' AND ST_Intersects(p.geom, pt.g)
-    ORDER BY p.code LIMIT 1)
-LEFT JOIN offices o ON d.id IS NOT NULL AND o.active AND o.department = cat.department
-     AND o.jurisdiction_id = CASE cat.level WHEN 'district' THEN d.id ELSE c.id END
-"""
-EXECUTE_ROUTE = "EXECUTE mapapp_route_v3 (%s, %s, %s, %s, %s)"
-
-
-def tolerance_degrees(tolerance_m: float, lat: float) -> float:
-    """A box half-width in degrees that covers `tolerance_m` at this latitude (longitude shrinks)."""
-    return tolerance_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.05))
+LEFT JOIN jurisdictions c ON c.id = {rule.city_sql("d.id", "d.parent_id", "pt.g")}
+LEFT JOIN jurisdictions g ON g.id = ({rule.part_containing_sql("dong", "pt.g")})
+LEFT JOIN offices o ON {rule.office_match_sql("o", "cat", "d.id", "c.id")}
+"""  # noqa: S608 - fixed fragments; the values are the statement's parameters
+EXECUTE_ROUTE = f"EXECUTE {ROUTE_STATEMENT} (%s, %s, %s, %s, %s)"
 
 
 def check_coordinates(lon: float, lat: float) -> None:
@@ -190,7 +177,7 @@ def route(
     finally:
         cursor.close()
     if row is None:
-        raise CategoryNotFound(f"there is no category {category!r}", category=category)
+        raise UnknownCategory(f"there is no category {category!r}", category=category)
     return _decision(row, tolerance)
 
 
@@ -204,45 +191,49 @@ def _decision(row: tuple[Any, ...], tolerance_m: float) -> RoutingDecision:
     category_id, category_slug, level, department, category_ko, category_en = row[0:6]
     district, city, dong = _ref(row, 6, "district"), _ref(row, 11, "city"), _ref(row, 15, "dong")
     found = tuple(j for j in (city, district, dong) if j is not None)
-    rule = f"{category_slug} → {level}/{department}"
+    office = OfficeRef(row[19], row[20], row[21], row[22]) if row[19] is not None else None
+    distance = None if district is None else float(row[10] or 0.0)
+    code = rule.reason_code(district is not None, city is not None, office is not None, distance)
+    if code == "triage_outside_service_area":
+        raise OutsideServiceArea("this point is outside the area served by the city")
+    # The same keys, from the same sources, as the batch's jsonb_build_object in routing.batch.
     params: dict[str, Any] = {
         "category": category_slug,
         "category_ko": category_ko,
         "category_en": category_en,
         "level": level,
-        "level_ko": LEVEL_KO[level],
+        "level_ko": rule.LEVEL_KO[level],
         "department": department,
         "tolerance_m": round(tolerance_m),
     }
     if city is not None:
         params |= {"city_code": city.code, "city_ko": city.name_ko, "city_en": city.name_en}
-    if district is None:
-        if city is None:
-            raise OutsideServiceArea("this point is outside the area served by the city")
-        return RoutingDecision(
-            category_id, category_slug, None, found, "none", rule, "triage_outside_districts", params
-        )
-    distance = float(row[10] or 0.0)
-    method = "contains" if distance == 0.0 else "nearest_district"
-    params |= {
-        "district_code": district.code,
-        "district_ko": district.name_ko,
-        "district_en": district.name_en,
-        "distance_m": round(distance, 1),
-    }
-    responsible = district if level == "district" else city
-    if responsible is not None:
+    if district is not None:
         params |= {
-            "jurisdiction_ko": responsible.name_ko,
-            "jurisdiction_en": responsible.name_en,
-            "jurisdiction_code": responsible.code,
+            "district_code": district.code,
+            "district_ko": district.name_ko,
+            "district_en": district.name_en,
+            "distance_m": round(distance or 0.0, 1),
         }
-    if row[19] is None:
-        return RoutingDecision(category_id, category_slug, None, found, method, rule, "triage_no_office", params)
-    office = OfficeRef(row[19], row[20], row[21], row[22])
-    params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
-    code = "routed_by_category" if method == "contains" else "routed_nearest_district"
-    return RoutingDecision(category_id, category_slug, office, found, method, rule, code, params)
+        responsible = district if level == "district" else city
+        if responsible is not None:
+            params |= {
+                "jurisdiction_ko": responsible.name_ko,
+                "jurisdiction_en": responsible.name_en,
+                "jurisdiction_code": responsible.code,
+            }
+    if office is not None:
+        params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
+    return RoutingDecision(
+        category_id,
+        category_slug,
+        office,
+        found,
+        rule.method(district is not None, distance),
+        rule.rule_text(category_slug, level, department),
+        code,
+        params,
+    )
 
 
 @dataclass

@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from mapapp.core import i18n
+from mapapp.core import status as report_status
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
 from mapapp.reports import queries
-from mapapp.web import pages
+from mapapp.web import city, pages
 from mapapp.web.security import csp_nonce, json_for_html
 
 router = APIRouter(include_in_schema=False)
@@ -20,7 +21,6 @@ templates = Environment(
 )
 # Every template that embeds JSON uses `tojson`: ours also escapes '>' and U+2028/U+2029, which Jinja's does not.
 templates.filters["tojson"] = json_for_html
-STATUS_COLORS = {"open": "#dc2626", "in_progress": "#f59e0b", "resolved": "#16a34a", "closed": "#6b7280"}
 EVENT_LABELS = {
     "submitted": {"ko": "접수", "en": "Received"},
     "routed": {"ko": "담당 부서 배정", "en": "Sent to the responsible office"},
@@ -30,7 +30,9 @@ EVENT_LABELS = {
 
 
 def _locale(request: Request, lang: str | None) -> str:
-    return i18n.choose_locale(lang, request.cookies.get("lang"), request.headers.get("accept-language"))
+    return i18n.choose_locale(
+        lang, request.cookies.get("lang"), request.headers.get("accept-language"), get_settings().default_locale
+    )
 
 
 def _html(body: str, locale: str, lang: str | None) -> HTMLResponse:
@@ -43,17 +45,24 @@ def _html(body: str, locale: str, lang: str | None) -> HTMLResponse:
 
 def _panel(locale: str, *, mode: str, embed: bool) -> str:
     return templates.get_template("panel.html").render(
-        t=i18n.messages(locale), mode=mode, embed=embed, other_locale="en" if locale == "ko" else "ko"
+        t=i18n.messages(locale) | pages.map_messages(locale),
+        mode=mode,
+        embed=embed,
+        other_locale="en" if locale == "ko" else "ko",
     )
 
 
 @router.get("/", response_class=HTMLResponse)
-def map_page(request: Request, lang: str | None = None) -> HTMLResponse:
+def map_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """The city map: layers, reports by status, and the report form."""
     locale = _locale(request, lang)
     body = pages.map_page(
         locale=locale,
-        config={"refreshSeconds": get_settings().map_refresh_seconds},
+        config={
+            "refreshSeconds": get_settings().map_refresh_seconds,
+            "extent": city.extent(session),
+            "labels": city.district_labels(session, locale=locale),
+        },
         panel_html=_panel(locale, mode="report", embed=False),
         title=i18n.messages(locale)["title"],
         nonce=csp_nonce(request),
@@ -64,6 +73,7 @@ def map_page(request: Request, lang: str | None = None) -> HTMLResponse:
 @router.get("/embed", response_class=HTMLResponse)
 def embed(
     request: Request,
+    session: SessionDep,
     layer: str | None = None,
     district: str | None = None,
     mode: Annotated[str, Query(pattern="^(view|report)$")] = "view",
@@ -77,6 +87,8 @@ def embed(
         "district": district,
         "mode": mode,
         "refreshSeconds": get_settings().map_refresh_seconds,
+        "extent": city.extent(session, district=district),
+        "labels": city.district_labels(session, locale=locale, district=district),
     }
     body = pages.map_page(
         locale=locale,
@@ -107,15 +119,20 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
     lon, lat = feature["geometry"]["coordinates"]
     timeline = []
     for e in p["timeline"]:
-        status = e["to"] and t.get("status_" + _group(e["to"]), e["to"])
+        status = e["to"] and t.get("status_" + report_status.group_of(e["to"]), e["to"])
         label = EVENT_LABELS.get(e["kind"], {}).get(locale, e["kind"])
         timeline.append({"at": e["at"], "label": f"{label} ({status})" if status else label, "note": e["note"]})
     answer = next((e["note"] for e in reversed(p["timeline"]) if e["to"] == "resolved" and e["note"]), None)
     office = (p["office_name"] or {}).get(locale)
     settings = get_settings()
+    other = "en" if locale == "ko" else "ko"
     body = templates.get_template("report.html").render(
         locale=locale,
-        other_locale="en" if locale == "ko" else "ko",
+        other_locale=other,
+        # The place in the reader's language, then in the other one (a visitor may not read the first).
+        place=(p["place"] or {}).get(locale),
+        place_other=(p["place"] or {}).get(other),
+        precision=t.get("precision_" + p["location_precision"]),
         t=t,
         p=p,
         category=p["category_name"][locale],
@@ -128,19 +145,11 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
         timeline=timeline,
         lat=lat,
         lon=lon,
-        color=STATUS_COLORS[p["status_group"]],
+        color=pages.STATUS_COLORS[p["status_group"]],
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
     )
     return _html(body, locale, lang)
-
-
-def _group(status: str) -> str:
-    if status in ("assigned", "in_progress"):
-        return "in_progress"
-    if status in ("resolved", "closed"):
-        return status
-    return "open"
 
 
 @router.get("/office", response_class=HTMLResponse)

@@ -2,9 +2,9 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const A = window.staff.config, t = A.t;
-  const { esc, post } = window.staff;
-  function name(o) { return o ? (o[A.locale] || o.en || o.ko || "") : ""; }
+  const t = window.common.config.t;
+  const { esc, name } = window.common;
+  const { post } = window.staff;
   function rows(id, items, cells) {
     $(id).querySelector("tbody").innerHTML = items.map((i) => "<tr>" + cells(i).map((c) => `<td>${c}</td>`).join("") + "</tr>").join("");
   }
@@ -23,8 +23,8 @@
       return `<section class="layer" data-layer="${esc(l.slug)}"><h3>${esc(name(l.name))} — <span class="state">${esc(l.state)}</span>` +
         `${l.until ? " → " + esc(l.until) : ""}</h3><p>${cats}</p><p>${controls}</p></section>`;
     }).join("");
-    const officeOptions = data.offices.map((o) => `<option value="${esc(o.slug)}">${esc(o.slug)} ${esc(A.locale === "ko" ? o.name_ko : o.name_en)}</option>`).join("");
-    rows("offices", data.offices, (o) => [esc(o.slug), esc(A.locale === "ko" ? o.name_ko : o.name_en), esc(o.department), esc(o.staff)]);
+    const officeOptions = data.offices.map((o) => `<option value="${esc(o.slug)}">${esc(o.slug)} ${esc(window.common.config.locale === "ko" ? o.name_ko : o.name_en)}</option>`).join("");
+    rows("offices", data.offices, (o) => [esc(o.slug), esc(window.common.config.locale === "ko" ? o.name_ko : o.name_en), esc(o.department), esc(o.staff)]);
     rows("users", data.users, (u) => [esc(u.email), esc(u.role), esc(u.office || ""), u.active ? "✓" : "✗"]);
     rows("boundaries", data.boundaries, (b) => [esc(b.level), esc(b.active), esc(b.vertices), esc(b.parts)]);
     const triage = await (await fetch("/api/triage", { credentials: "same-origin" })).json();

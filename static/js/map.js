@@ -3,19 +3,15 @@
 (function () {
   "use strict";
   // The page's settings and texts, from the JSON data block the server writes (no inline script: CSP).
-  const C = window.MAPAPP || (window.MAPAPP = JSON.parse(document.getElementById("mapapp-config").textContent));
+  const C = window.common.config;  // the page's settings and texts (common.js reads the JSON block)
+  const { esc, name, api } = window.common;
   const t = C.t;
-  const COLORS = { open: "#dc2626", in_progress: "#f59e0b", resolved: "#16a34a", closed: "#6b7280" };
+  const COLORS = C.statusColors;  // status group -> colour, from the server (mapapp.core.status)
   const OLD_CLOSED_DAYS = 30;
-  const state = { map: null, groups: {}, layers: [], showOld: false, boundaries: null, control: null };
+  const state = { map: null, groups: {}, layers: [], showOld: false, boundaries: null, labels: null, control: null,
+                  messages: {}, tilesShown: null };
 
-  function esc(value) {
-    return String(value == null ? "" : value).replace(/[&<>"']/g, (c) => (
-      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  }
-  function name(obj) { return obj ? (obj[C.locale] || obj.en || obj.ko || "") : ""; }
   function daysSince(iso) { return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 86400000)); }
-  function api(path) { return (C.apiBase || "") + path; }
 
   function popupHtml(p) {
     const img = p.thumbnail ? `<img src="${esc(api(p.thumbnail))}" alt="${esc(t.photo_alt)}: ${esc(name(p.category_name))}">` : "";
@@ -29,7 +25,7 @@
   function marker(feature) {
     const p = feature.properties;
     const [lon, lat] = feature.geometry.coordinates;
-    const finished = p.status_group === "resolved" || p.status_group === "closed";
+    const finished = C.closedGroups.includes(p.status_group);
     const m = L.circleMarker([lat, lon], {
       radius: finished ? 6 : 8, color: "#ffffff", weight: 2, fillColor: COLORS[p.status_group] || "#2563eb",
       fillOpacity: finished ? 0.55 : 0.95, dashArray: finished ? "2 3" : null,
@@ -97,6 +93,8 @@
       group.addTo(state.map);
     });
     state.layers = wanted;
+    // A widget of one layer that is switched off would be an empty map: say so instead.
+    if (C.layer) setMessage("layer", wanted.length ? null : t.layer_not_active);
     renderBanners();
     document.dispatchEvent(new CustomEvent("mapapp:layers", { detail: wanted }));
   }
@@ -121,17 +119,149 @@
     });
     state.control.addOverlay(state.boundaries, esc(t.boundaries));
     state.boundaries.addTo(state.map);
+    if (state.labels) state.labels.addTo(state.map);
     if (C.district && data.features.length) state.map.fitBounds(state.boundaries.getBounds());
   }
 
   function legend() {
     const box = document.getElementById("legend");
     if (!box) return;
-    const items = ["open", "in_progress", "resolved", "closed"].map((g) =>
+    const items = C.statusGroups.map((g) =>
       `<li><span class="dot ${g}"></span>${esc(t["status_" + g])}</li>`).join("");
     box.innerHTML = `<h2>${esc(t.legend)}</h2><ul>${items}</ul>` +
       `<label><input type="checkbox" id="show-old"> ${esc(t.show_old)}</label>`;
     box.querySelector("#show-old").addEventListener("change", (e) => { state.showOld = e.target.checked; loadReports(); });
+    // A control in the same corner as the scale bar: Leaflet stacks them, so the scale never covers the
+    // checkbox, whatever the screen size; clicks on it do not place a pin.
+    const Legend = L.Control.extend({ onAdd: () => box });
+    new Legend({ position: "bottomleft" }).addTo(state.map);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+  }
+
+  // Notices over the map (no city yet, the widget's layer is off), one element, newest reasons kept by key.
+  function setMessage(key, text) {
+    if (text) state.messages[key] = text; else delete state.messages[key];
+    const box = document.getElementById("map-message");
+    if (!box) return;
+    const texts = Object.values(state.messages);
+    box.textContent = texts.join(" ");
+    box.hidden = texts.length === 0;
+  }
+
+  // District names at each district's point on surface, in the page's language. A name is drawn only when
+  // its district is about as wide on screen as the name, and not over a larger district's name, so a
+  // zoomed-out city is not a heap of words.
+  function districtLabels() {
+    if (!C.labels || !C.labels.length) return;
+    state.map.createPane("labels").style.zIndex = 350;  // above the tiles, under reports and their clusters
+    state.labels = L.layerGroup();
+    C.labels.forEach((l) => {
+      const m = L.marker([l.lat, l.lon], {
+        pane: "labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "district-label", html: `<span>${esc(l.name)}</span>`, iconSize: null }),
+      });
+      m.labelBox = L.latLngBounds([l.box[1], l.box[0]], [l.box[3], l.box[2]]);
+      state.labels.addLayer(m);
+    });
+    const fit = () => {
+      const shown = [];
+      const candidates = state.labels.getLayers().filter((m) => m.getElement()).map((m) => {
+        const sw = state.map.latLngToContainerPoint(m.labelBox.getSouthWest());
+        const ne = state.map.latLngToContainerPoint(m.labelBox.getNorthEast());
+        m.getElement().hidden = false;
+        return { m, w: Math.abs(ne.x - sw.x), h: Math.abs(ne.y - sw.y) };
+      }).sort((a, b) => b.w * b.h - a.w * a.h);
+      candidates.forEach((c) => {
+        const r = c.m.getElement().firstChild.getBoundingClientRect();
+        const crowded = shown.some((o) => r.left < o.right + 4 && o.left < r.right + 4 && r.top < o.bottom && o.top < r.bottom);
+        const fits = c.w >= r.width * 0.9;
+        c.m.getElement().hidden = crowded || !fits;
+        if (!c.m.getElement().hidden) shown.push(r);
+      });
+    };
+    state.map.on("zoomend", fit);
+    state.labels.on("add", () => setTimeout(fit, 0));
+    // The labels come and go with the boundaries overlay (one switch in the layer control).
+    state.map.on("overlayadd", (e) => { if (e.layer === state.boundaries) state.labels.addTo(state.map); });
+    state.map.on("overlayremove", (e) => { if (e.layer === state.boundaries) state.map.removeLayer(state.labels); });
+  }
+
+  // The base map comes from the configured tile server, not from us: when its tiles do not load (offline,
+  // blocked), say so, and credit the tile source only while its tiles are on screen.
+  function watchTiles() {
+    const notice = document.getElementById("tiles-notice");
+    state.map.eachLayer((layer) => {
+      if (!(layer instanceof L.TileLayer)) return;
+      const credit = layer.getAttribution && layer.getAttribution();
+      const control = state.map.attributionControl;
+      let credited = true;  // Leaflet credited the layer when folium added it
+      const show = (ok) => {
+        state.tilesShown = ok;
+        if (notice) notice.hidden = ok;
+        if (control && credit && ok !== credited) {
+          if (ok) control.addAttribution(credit); else control.removeAttribution(credit);
+          credited = ok;
+        }
+      };
+      const anyShown = () => !!layer.getContainer() && !!layer.getContainer().querySelector("img.leaflet-tile-loaded");
+      // Tiles may have settled before this script ran.
+      const settled = layer.getContainer() ? layer.getContainer().querySelectorAll("img") : [];
+      if (anyShown()) show(true);
+      else {
+        if (credit && control) { control.removeAttribution(credit); credited = false; }
+        if (Array.from(settled).some((img) => img.complete && !img.naturalWidth)) show(false);
+      }
+      layer.on("tileload", () => show(true));
+      layer.on("tileerror", () => { if (!anyShown()) show(false); });
+    });
+  }
+
+  // The pin the citizen places must stay in sight: not under the top bar, the banners, or the report
+  // sheet (a bottom sheet on phones, a side panel on wider screens).
+  function keepInView(latlng) {
+    const map = state.map;
+    const box = map.getContainer().getBoundingClientRect();
+    const pad = { top: 10, right: 10, bottom: 10, left: 10 };
+    const top = document.getElementById("top");
+    if (top) pad.top = Math.max(pad.top, top.getBoundingClientRect().bottom - box.top + 10);
+    pad.top += 45;  // the pin's icon stands above its point
+    const sheet = document.getElementById("report-panel");
+    if (sheet && !sheet.hidden) {
+      const r = sheet.getBoundingClientRect();
+      if (r.width >= box.width - 2) pad.bottom = Math.max(pad.bottom, box.bottom - r.top + 20);
+      else if (r.left > box.left + box.width / 2) pad.right = Math.max(pad.right, box.right - r.left + 20);
+    }
+    if (box.height - pad.top - pad.bottom < 20 || box.width - pad.left - pad.right < 20) return;
+    map.panInside(latlng, { paddingTopLeft: [pad.left, pad.top], paddingBottomRight: [pad.right, pad.bottom] });
+  }
+
+  function followPin() {
+    let timer = null;
+    const later = (marker) => {
+      clearTimeout(timer);
+      // After the caller's own setView (a photo's or the device's position), and after any zoom animation.
+      timer = setTimeout(() => {
+        if (!state.map.hasLayer(marker)) return;
+        if (state.map._animatingZoom) state.map.once("zoomend", () => keepInView(marker.getLatLng()));
+        else keepInView(marker.getLatLng());
+      }, 0);
+    };
+    state.map.on("layeradd", (e) => {
+      const m = e.layer;
+      if (!(m instanceof L.Marker) || !m.options.draggable || m.pinFollowed) return;  // the report form's pin
+      m.pinFollowed = true;
+      let dragging = false;
+      m.on("dragstart", () => { dragging = true; });
+      m.on("dragend", () => { dragging = false; later(m); });
+      m.on("move", () => { if (!dragging) later(m); });
+      later(m);
+    });
+    // A sent report has no location any more: the form must not still say "location set".
+    const clear = () => { const s = document.getElementById("pin-status"); if (s) s.textContent = ""; };
+    const form = document.getElementById("report-form");
+    if (form) form.addEventListener("reset", clear);
+    document.addEventListener("mapapp:report-sent", clear);
   }
 
   function start() {
@@ -143,6 +273,10 @@
       .addTo(state.map);
     state.map.on("moveend", scheduleLoad);
     legend();
+    watchTiles();
+    districtLabels();
+    followPin();
+    if (!C.extent) setMessage("city", t.no_city);  // no city yet: a world view and what to do
     loadBoundaries();
     refreshLayers(true);
     // Disaster layers are switched on and off by the city: pick the change up within seconds.

@@ -6,7 +6,8 @@
                  acknowledged: ["assigned", "in_progress"], assigned: ["in_progress"], in_progress: ["resolved"] };
   let map = null, markers = null, me = null;
 
-  const { esc, post } = window.staff;
+  const { esc } = window.common;
+  const { post } = window.staff;
 
   async function load() {
     const office = $("q-office").value.trim();
@@ -26,7 +27,7 @@
     tbody.innerHTML = data.reports.map((r) => {
       const moves = (NEXT[r.status] || []).map((to) =>
         `<button type="button" data-id="${esc(r.id)}" data-to="${to}">${esc(to)}</button>`).join(" ") +
-        (r.status === "in_progress" ? ` <label>${esc(window.staff.config.t.after_photo)} ` +
+        (r.status === "in_progress" ? ` <label>${esc(window.common.config.t.after_photo)} ` +
           `<input type="file" accept="image/*" id="after-${esc(r.id)}"></label>` : "");
       return `<tr data-id="${esc(r.id)}"><td><a href="/reports/${esc(r.id)}">${esc(r.id)}</a></td>` +
         `<td>${esc(r.category)}${r.overdue ? " ⚠" : ""}</td><td class="status">${esc(r.status)}</td><td>${moves}</td></tr>`;
@@ -41,9 +42,9 @@
     const id = button.dataset.id, to = button.dataset.to, extra = {};
     $("work-error").textContent = "";
     try {
-      if (to === "assigned") extra.assignee = window.prompt(window.staff.config.t.assignee) || "";
+      if (to === "assigned") extra.assignee = window.prompt(window.common.config.t.assignee) || "";
       if (to === "resolved") {
-        extra.public_note = window.prompt(window.staff.config.t.answer_help) || "";
+        extra.public_note = window.prompt(window.common.config.t.answer_help) || "";
         const file = document.getElementById("after-" + id);
         if (file && file.files.length) {
           const form = new FormData();

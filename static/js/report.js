@@ -3,16 +3,15 @@
 (function () {
   "use strict";
   // The page's settings and texts, from the JSON data block the server writes (no inline script: CSP).
-  const C = window.MAPAPP || (window.MAPAPP = JSON.parse(document.getElementById("mapapp-config").textContent));
+  const C = window.common.config;  // the page's settings and texts (common.js reads the JSON block)
+  const { esc: escapeHtml, name, api } = window.common;
   const t = C.t;
   const $ = (id) => document.getElementById(id);
   const state = { layers: [], pin: null, map: null, sending: false, idempotencyKey: null };
 
-  function name(obj) { return obj ? (obj[C.locale] || obj.en || obj.ko || "") : ""; }
   // The icon names of layers/*.yaml, drawn with the platform's emoji.
   const ICONS = { lightbulb: "💡", "traffic-light": "🚦", sidewalk: "🧱", manhole: "🕳️", bus: "🚌", road: "🛣️",
                   trash: "🗑️", drain: "🌧️", flood: "🌊", wall: "🧱", landslide: "⛰️", rocks: "🪨" };
-  function api(path) { return (C.apiBase || "") + path; }
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return "k" + Date.now().toString(36) + Math.random().toString(36).slice(2);
@@ -44,13 +43,9 @@
     if (layer && layer.categories.some((c) => c.slug === current)) select.value = current;
   }
 
-  function escapeHtml(value) {
-    return String(value == null ? "" : value).replace(/[&<>"']/g, (c) => (
-      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  }
-
   function setPin(lat, lon, fromInputs) {
     if (!isFinite(lat) || !isFinite(lon)) return;
+    state.pinSet = true;
     if (!fromInputs) { $("f-lat").value = lat.toFixed(6); $("f-lon").value = lon.toFixed(6); }
     if (state.map) {
       if (!state.pin) {
@@ -67,6 +62,30 @@
     $("pin-status").textContent = `${t.pin_placed}: ${lat.toFixed(5)}, ${lon.toFixed(5)}`;
     clearError("lat");
     checkNearby();
+    showPlace(lat, lon);
+  }
+
+  // The place the pin is in, named in the citizen's language and then the other one ("마포구 합정동 ·
+  // Hapjeong-dong, Mapo-gu"); #pin-status is aria-live, so a screen reader hears where the pin is.
+  let placeTimer = null, placeAsked = 0;
+  function showPlace(lat, lon) {
+    clearTimeout(placeTimer);
+    const asked = ++placeAsked;
+    placeTimer = setTimeout(async () => {
+      let data = null;
+      try {
+        const res = await fetch(api(`/api/places?lat=${lat}&lon=${lon}`));
+        if (res.ok) data = await res.json();
+      } catch (e) { data = null; }
+      if (asked !== placeAsked || !state.pinSet) return;  // the pin moved on, or the form was sent
+      const status = $("pin-status");
+      if (!data) return;  // no answer: the coordinates stay shown
+      if (!data.place) { status.textContent = t.place_outside; return; }
+      const other = C.locale === "ko" ? "en" : "ko";
+      const second = data.place[other] && data.place[other] !== data.place[C.locale]
+        ? ` · <span lang="${other}">${escapeHtml(data.place[other])}</span>` : "";
+      status.innerHTML = `${escapeHtml(t.pin_placed)}: <strong class="place">${escapeHtml(data.place[C.locale])}</strong>${second}`;
+    }, 200);
   }
 
   let nearbyTimer = null;
@@ -145,17 +164,24 @@
   function showError(body) {
     const error = (body && body.error) || { code: "network", message: "" };
     const text = (C.errors[error.code] || t.error) + (error.message && C.locale === "en" ? ` (${error.message})` : "");
-    const field = (error.details && error.details.field) || fieldFor(error.code);
+    let field = (error.details && error.details.field) || fieldFor(error.code);
+    if (field === "address") field = "lat";  // the address is typed in the location fieldset
     const wrap = field && document.querySelector(`[data-field="${field}"]`);
     if (wrap) {
       wrap.classList.add("invalid");
       const msg = wrap.querySelector(".error");
-      msg.textContent = text;
+      msg.textContent = text + candidates(error);
       msg.hidden = false;
-      const input = wrap.querySelector("input, select, textarea");
+      const input = /^address_/.test(error.code) ? $("f-address") : wrap.querySelector("input, select, textarea");
       if (input) input.focus();
     }
     $("form-error").textContent = `${t.error}: ${text}`;
+  }
+
+  // An ambiguous name lists the places it could mean, so the citizen can type the right one.
+  function candidates(error) {
+    const list = (error.details && error.details.candidates) || [];
+    return list.length ? " " + list.map((c) => name(c.place)).join(", ") : "";
   }
 
   function fieldFor(code) {
@@ -212,7 +238,10 @@
     const box = $("confirmation");
     const office = body.office ? name(body.office.name) : t.triage;
     const link = C.embed ? body.tracking_url : "/reports/" + encodeURIComponent(body.id);
+    const place = body.place ? `<p>${escapeHtml(t.place)}: ${escapeHtml(name(body.place))}</p>` : "";
+    const precision = t["precision_" + body.location_precision];
     box.innerHTML = `<p><strong>${escapeHtml(t.thanks)}</strong></p><p>${escapeHtml(t.office)}: ${escapeHtml(office)}</p>` +
+      place + (precision ? `<p class="precision">${escapeHtml(precision)}</p>` : "") +
       `<p><a id="tracking-link" href="${escapeHtml(link)}" target="${C.embed ? "_blank" : "_self"}">${escapeHtml(t.track)} (${escapeHtml(body.id)})</a></p>`;
     box.hidden = false;
     $("report-form").reset();
@@ -220,6 +249,10 @@
     $("previews").innerHTML = "";
     $("nearby").hidden = true;
     if (state.pin && state.map) { state.map.removeLayer(state.pin); state.pin = null; }
+    // The pin is gone with the report: the form no longer says where it is.
+    state.pinSet = false;
+    placeAsked++;
+    $("pin-status").textContent = "";
     box.focus();
     if (window.mapapp) window.mapapp.reload();
   }

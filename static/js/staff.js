@@ -1,10 +1,6 @@
-// Shared by the staff pages: page config, escaping, the log-in form, and POSTs carrying the CSRF token.
+// Shared by the staff pages (after common.js): the log-in form, and POSTs carrying the CSRF token.
 window.staff = (function () {
   "use strict";
-  function esc(v) {
-    return String(v == null ? "" : v).replace(/[&<>"']/g, (c) => (
-      { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-  }
   async function post(url, body, isForm) {
     const csrf = sessionStorage.getItem("mapapp-csrf") || "";
     const res = await fetch(url, { method: "POST", credentials: "same-origin",
@@ -32,7 +28,5 @@ window.staff = (function () {
     if (!me.ok) { form.hidden = false; document.getElementById("l-email").focus(); return null; }
     return me.json();
   }
-  // The page's locale and texts, from the JSON data block the server writes (no inline script: CSP).
-  const config = JSON.parse(document.getElementById("page-config").textContent);
-  return { esc, post, whoIsLoggedIn, config };
+  return { post, whoIsLoggedIn };
 })();

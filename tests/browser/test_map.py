@@ -188,7 +188,7 @@ def test_reporting_with_the_keyboard_alone_by_coordinates_or_address(page, live_
     page.get_by_role("button", name="Report a problem").click()
     page.wait_for_function("() => document.querySelectorAll('#f-category option').length > 1")
     page.select_option("#f-category", "illegal-dumping")
-    page.get_by_label("Address (with the district)").fill("서울 마포구 월드컵북로 1")
+    page.get_by_label("Address (with the dong or district)").fill("서울 마포구 월드컵북로 1")
     page.get_by_role("button", name="Send report").click()
     page.locator("#tracking-link").wait_for(timeout=15000)
     assert "Mapo-gu" in page.locator("#confirmation").inner_text()
@@ -263,3 +263,20 @@ def test_a_widget_on_another_site_shows_the_layer_and_takes_a_report(page, watch
     frame.locator("#submit-button").click()
     frame.locator("#tracking-link").wait_for(timeout=15000)
     assert frame.locator("#tracking-link").get_attribute("target") == "_blank"
+
+
+def test_a_widget_of_a_layer_that_is_off_says_so_until_it_is_on(page, live_server, demo_db):
+    page.goto(live_server + "/embed?layer=flood&lang=ko")
+    message = page.locator("#map-message")
+    message.wait_for(timeout=10000)
+    assert "이 레이어는 지금 활성화되어 있지 않습니다" in message.inner_text()
+    screenshot(page, "embed-layer-off")
+    page.goto(live_server + "/embed?layer=flood&lang=en")
+    page.get_by_text("This layer is not active now.").wait_for(timeout=10000)
+    sql(demo_db, "UPDATE layers SET state = 'active' WHERE slug = 'flood'")
+    try:
+        message.wait_for(state="hidden", timeout=10000)  # switched on: the map shows the layer instead
+        page.wait_for_function("() => Object.keys(window.mapapp.state.groups).join() === 'flood'")
+    finally:
+        sql(demo_db, "UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+    message.wait_for(timeout=10000)

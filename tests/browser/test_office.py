@@ -4,7 +4,7 @@ citizen sees the answer and a resolved marker."""
 from mapapp.accounts import service as accounts
 from mapapp.core.db import transaction
 from tests.browser.conftest import screenshot
-from tests.factories import make_photo
+from tests.factories import make_photo, office_id
 
 PASSWORD = "a long enough password"
 
@@ -26,10 +26,15 @@ def test_manager_assigns_staff_resolves_citizen_sees_it(browser, watch, live_ser
             name="Boss",
             role="manager",
             password=PASSWORD,
-            office_slug="11440-roads",
+            office_id=office_id(session, "11440-roads"),
         )
         accounts.create_user(
-            session, email="crew@mapo.example", name="Crew", role="staff", password=PASSWORD, office_slug="11440-roads"
+            session,
+            email="crew@mapo.example",
+            name="Crew",
+            role="staff",
+            password=PASSWORD,
+            office_id=office_id(session, "11440-roads"),
         )
     public_id = client.post(
         "/api/reports",

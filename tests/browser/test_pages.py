@@ -51,7 +51,7 @@ def test_hostile_widget_parameters_leave_the_page_intact(page, live_server, para
     map_is_running(page)
     assert page.locator("#open-report").is_visible()
     # The value reached our script as data, unchanged, and nothing else ran.
-    assert page.evaluate("(k) => window.MAPAPP[k]", param) == value
+    assert page.evaluate("(k) => window.common.config[k]", param) == value
     assert page.locator("img[src=x]").count() == 0 and alerts == []
     if value == HOSTILE[0] and param == "layer":
         screenshot(page, "csp-embed-hostile-layer")

@@ -126,7 +126,7 @@ def test_sync_creates_updates_keeps_the_runtime_state_and_retires_dropped_catego
     layer = session.scalar(select(Layer).where(Layer.slug == "test"))
     assert layer.state == "active" and layer.name_ko == "시험2"
     assert session.scalar(select(Category.retired).where(Category.slug == "drain")) is True
-    with pytest.raises(layers.CategoryNotFound):
+    with pytest.raises(layers.UnknownCategory):
         layers.get_category_or_raise(session, slug="drain")
     assert layers.get_category_or_raise(session, slug="culvert").layer_id == layer.id
 

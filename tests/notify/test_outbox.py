@@ -18,6 +18,7 @@ from mapapp.core.db import get_engine, transaction
 from mapapp.core.settings import get_settings
 from mapapp.notify import service as outbox
 from mapapp.notify.senders import NetworkSender
+from tests.factories import office_id
 
 
 def free_port() -> int:
@@ -125,7 +126,7 @@ def test_acknowledged_and_resolved_are_told_in_the_citizens_language(client, dem
             name="Fixer",
             role="staff",
             password="a long enough password",
-            office_slug="11440-roads",
+            office_id=office_id(session, "11440-roads"),
         )
     token = client.post(
         "/api/auth/login", json={"email": "fixer@mapo.example", "password": "a long enough password"}

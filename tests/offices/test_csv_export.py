@@ -8,6 +8,7 @@ import pytest
 from mapapp.accounts import service as accounts
 from mapapp.core.csv_export import safe_cell, write_csv
 from mapapp.core.db import transaction
+from tests.factories import office_id
 
 PASSWORD = "correct horse battery staple"
 MAPO = "11440-roads"
@@ -25,7 +26,12 @@ FORMULAS = [
 def manager(client, demo_db):  # type: ignore[no-untyped-def]
     with transaction() as session:
         accounts.create_user(
-            session, email="csv@mapo.example", name="csv", role="manager", password=PASSWORD, office_slug=MAPO
+            session,
+            email="csv@mapo.example",
+            name="csv",
+            role="manager",
+            password=PASSWORD,
+            office_id=office_id(session, MAPO),
         )
     response = client.post("/api/auth/login", json={"email": "csv@mapo.example", "password": PASSWORD})
     assert response.status_code == 200, response.text

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 from mapapp.accounts import service as accounts
 from mapapp.core.db import transaction
 from mapapp.offices.workflow import TRANSITIONS
+from tests.factories import office_id
 
 PASSWORD = "correct horse battery staple"
 MAPO, GANGNAM = "11440-roads", "11680-roads"
@@ -26,7 +27,12 @@ def tokens(client, demo_db):
     with transaction() as session:
         for email, role, office in PEOPLE.values():
             accounts.create_user(
-                session, email=email, name=email.split("@")[0], role=role, password=PASSWORD, office_slug=office
+                session,
+                email=email,
+                name=email.split("@")[0],
+                role=role,
+                password=PASSWORD,
+                office_id=office_id(session, office),
             )
     out = {}
     for who, (email, _, _) in PEOPLE.items():
@@ -280,17 +286,29 @@ def test_an_administrator_opens_and_closes_a_disaster_layer(client, tokens, demo
 
 
 def test_a_layer_past_its_end_time_closes_by_itself(client, tokens, demo_db):
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE layers SET state = 'active', active_until = now() - interval '1 minute' WHERE slug = 'slope'")
-        )
-    engine.dispose()
-    assert "slope" not in [layer["slug"] for layer in client.get("/api/layers").json()["layers"]]
-    late = client.post(
+    """Issue 9's bug: past its end time a layer took no new reports but still took "me too", and /admin said active."""
+    until = "2099-01-01T00:00:00+00:00"
+    opened = client.post("/api/layers/slope/activate", json={"until": until}, headers=auth(tokens, "admin"))
+    assert opened.status_code == 200 and opened.json()["state"] == "active"
+    rocks = client.post(
         "/api/reports", json={"layer": "slope", "category": "fallen-rocks", "lat": 37.5663, "lon": 126.9016}
-    )
-    assert late.status_code == 409
+    ).json()["id"]
+    engine = create_engine(demo_db)
+    with engine.begin() as conn:  # the end time passes (nobody switches the layer off)
+        conn.execute(text("UPDATE layers SET active_until = now() - interval '1 minute' WHERE slug = 'slope'"))
+    engine.dispose()
+    try:
+        assert "slope" not in [layer["slug"] for layer in client.get("/api/layers").json()["layers"]]
+        late = client.post(
+            "/api/reports", json={"layer": "slope", "category": "fallen-rocks", "lat": 37.5663, "lon": 126.9016}
+        )
+        assert late.status_code == 409 and late.json()["error"]["code"] == "layer_inactive"
+        me_too = client.post(f"/api/reports/{rocks}/support", json={"supporter": "browser-token-after-the-end"})
+        assert me_too.status_code == 409 and me_too.json()["error"]["code"] == "layer_inactive"
+        admin = client.get("/api/admin/overview", headers=auth(tokens, "admin")).json()
+        assert {layer["slug"]: layer["state"] for layer in admin["layers"]}["slope"] == "inactive"
+    finally:
+        client.post("/api/layers/slope/deactivate", headers=auth(tokens, "admin"))
 
 
 def test_resolve_with_an_after_photo_then_the_citizen_reopens(client, tokens, demo_db):

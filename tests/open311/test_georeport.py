@@ -30,7 +30,7 @@ def post(client, key, fmt="json", **fields):
 def test_discovery_and_service_list_in_both_formats(client):
     discovery = client.get("/open311/v2/discovery.json").json()
     assert discovery["endpoints"][0]["formats"] == ["text/xml", "application/json"]
-    services = client.get("/open311/v2/services.json").json()
+    services = client.get("/open311/v2/services.json", params={"locale": "en"}).json()
     codes = {s["service_code"] for s in services}
     assert "streetlight-out" in codes and "blocked-storm-drain" not in codes  # flood layer is off
     light = next(s for s in services if s["service_code"] == "streetlight-out")
@@ -47,16 +47,16 @@ def test_discovery_and_service_list_in_both_formats(client):
 
 
 def test_post_then_read_back_in_json_and_xml(client, api_key, demo_db):
-    created = post(client, api_key)
+    created = post(client, api_key, locale="en")
     assert created.status_code == 201, created.text
     [answer] = created.json()
     request_id = answer["service_request_id"]
     assert "Mapo-gu" in answer["service_notice"]
 
-    [one] = client.get(f"/open311/v2/requests/{request_id}.json").json()
+    [one] = client.get(f"/open311/v2/requests/{request_id}.json", headers={"Accept-Language": "en-US"}).json()
     assert one["status"] == "open" and one["service_code"] == "streetlight-out"
     assert one["agency_responsible"].startswith("Mapo-gu") and one["lat"] == 37.5663 and one["long"] == 126.9016
-    assert one["requested_datetime"].endswith("+00:00") and one["expected_datetime"]
+    assert one["requested_datetime"].endswith("Z") and one["expected_datetime"]
     assert "open311.user@example.org" not in created.text + str(one)
 
     xml = ET.fromstring(client.get(f"/open311/v2/requests/{request_id}.xml").content)
@@ -98,7 +98,8 @@ def test_address_string_and_media_url(client, api_key, demo_db):
     assert created.status_code == 201, created.text
     request_id = created.json()[0]["service_request_id"]
     [one] = client.get(f"/open311/v2/requests/{request_id}.json").json()
-    assert one["address"] == "Mapo-gu" and one["media_url"] == "https://example.org/photo.jpg"
+    # The address the client sent, not the district's name.
+    assert one["address"] == "서울 마포구 월드컵로 1" and one["media_url"] == "https://example.org/photo.jpg"
     unknown = post(client, api_key, lat=None, long=None, address_string="somewhere nice")
     assert unknown.status_code == 400 and unknown.json()[0]["code"] == 400
 
@@ -172,4 +173,5 @@ def test_real_open311_clients_list_post_and_read_back(live_server, api_key):
         assert any(s["service_code"] == "pothole" for s in geo.get_service_list())
         read = geo.get_service_request(request_id)
         assert read["service_request_id"] == request_id and read["status"] == "open"
-        assert read["agency_responsible"].startswith("Gangnam-gu")
+        # These clients send no language: the city's default (Korean for Seoul), in one language only.
+        assert read["agency_responsible"].startswith("강남구")

@@ -150,6 +150,8 @@ def test_no_public_response_reveals_contact_photo_gps_or_private_notes(client, d
         for secret in (
             SECRET_EMAIL,
             SECRET_PHONE,
+            "+821098765432",  # the phone as stored (E.164)
+            "98765432",
             SECRET_NOTE,
             "37.512345",
             "127.054321",

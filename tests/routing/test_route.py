@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from mapapp import routing
-from mapapp.layers.service import CategoryNotFound
+from mapapp.layers.service import UnknownCategory
 from tests.conftest import shared_data
 
 
@@ -87,5 +87,5 @@ def test_invalid_coordinates_are_rejected(seoul, lon, lat):
 
 
 def test_unknown_category_is_rejected(seoul):
-    with pytest.raises(CategoryNotFound):
+    with pytest.raises(UnknownCategory):
         routing.route(seoul, lon=126.97, lat=37.57, category="unicorn-sighting")

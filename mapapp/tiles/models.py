@@ -1,0 +1,44 @@
+"""The tables the tile triggers maintain (migration 0011). The application only reads them.
+
+They are on their own MetaData, not the ORM's: no code path writes them, the triggers on `reports` do,
+in the same transaction as the change to the report.
+"""
+
+from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, SmallInteger, String, Table
+
+# The Web Mercator levels whose cells are counted (the migration's LEVELS), finest first.
+LEVELS = (16, 14, 12, 10)
+# A low-zoom tile draws one cluster per cell of zoom z + CLUSTER_SHIFT (8 × 8 cells, 32 px on a 256 px tile).
+CLUSTER_SHIFT = 3
+
+metadata = MetaData()
+
+# Reports per (cell, layer, category, status), with the sums of their Mercator coordinates.
+tile_cells = Table(
+    "tile_cells",
+    metadata,
+    Column("level", SmallInteger, primary_key=True),
+    Column("x", Integer, primary_key=True),
+    Column("y", Integer, primary_key=True),
+    Column("layer_id", Integer, primary_key=True),
+    Column("category_id", Integer, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("sum_x", Float, nullable=False),
+    Column("sum_y", Float, nullable=False),
+)
+
+# A number that changes whenever a report the layer shows changes: the ETags are built from it.
+tile_layer_versions = Table(
+    "tile_layer_versions",
+    metadata,
+    Column("layer_id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+
+def cell_level(z: int) -> tuple[int, int]:
+    """The stored level a tile at zoom z sums, and the bits to drop from it to reach the cluster grid."""
+    display = z + CLUSTER_SHIFT
+    level = min((lv for lv in LEVELS if lv >= display), default=LEVELS[0])
+    return level, max(level - display, 0)
