@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 PROJECT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT.parent / "shared" / "data"
@@ -32,7 +33,10 @@ def bench_database(name: str) -> Iterator[str]:
     from mapapp.core.settings import get_settings
 
     name = os.environ.get("BENCH_DATABASE") or os.environ.get("BENCH_DB_PREFIX", "") + name
-    admin = create_engine(make_url(server_url()).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    # No pooled connection: a bench may restart the server (bench/faults.py), and the drop must still work.
+    admin = create_engine(
+        make_url(server_url()).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
         reuse = bool(exists) and bool(os.environ.get("BENCH_REUSE"))

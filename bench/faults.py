@@ -135,7 +135,7 @@ def _pg(action: str, cluster: str) -> None:
             "pg_ctlcluster",
             "--skip-systemctl-redirect",
             major,
-            "main",
+            cluster,
             action,
             *(["-m", "fast"] if action == "stop" else []),
         ],

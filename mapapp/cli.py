@@ -265,7 +265,7 @@ def boundaries_import(
     file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile (.shp), GeoPackage or any file GDAL reads")],
     level: Annotated[str, typer.Option(help="city, district or dong")],
     code_field: Annotated[str, typer.Option(help="Field holding the jurisdiction code, e.g. SIG_CD")],
-    name_field: Annotated[str, typer.Option(help="Field holding the Korean name, e.g. SIG_KOR_NM")],
+    name_field: Annotated[str, typer.Option(help="Field holding the local name, e.g. SIG_KOR_NM or boro_name")],
     name_en_field: Annotated[str | None, typer.Option(help="Field holding the English name, e.g. SIG_ENG_NM")] = None,
     source_crs: Annotated[str | None, typer.Option(help="CRS of the file, overriding its own (e.g. EPSG:5174)")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of the attributes, e.g. cp949")] = None,
@@ -319,8 +319,8 @@ def boundaries_summary_cmd() -> None:
 
 @jurisdictions_app.command("create")
 def jurisdictions_create(
-    code: Annotated[str, typer.Option(help="Code, e.g. 11 for Seoul")],
-    name: Annotated[str, typer.Option(help="Korean name")],
+    code: Annotated[str, typer.Option(help="Code in your own numbering, e.g. 11 or NYC")],
+    name: Annotated[str, typer.Option(help="Local name, shown on ko pages (e.g. 서울특별시, New York)")],
     name_en: Annotated[str, typer.Option(help="English name")],
     level: Annotated[str, typer.Option(help="city, district or dong")] = "city",
     parent: Annotated[str | None, typer.Option(help="Code of the parent")] = None,
@@ -342,7 +342,7 @@ def jurisdictions_create(
 def offices_create(
     jurisdiction: Annotated[str, typer.Option(help="Code of the jurisdiction the office serves")],
     department: Annotated[str, typer.Option(help="Department slug used by categories, e.g. roads")],
-    name: Annotated[str, typer.Option(help="Korean name")],
+    name: Annotated[str, typer.Option(help="Local name, shown on ko pages (e.g. 서울특별시, New York)")],
     name_en: Annotated[str, typer.Option(help="English name")],
     slug: Annotated[str | None, typer.Option(help="Slug (default: CODE-department)")] = None,
     email: Annotated[str | None, typer.Option(help="Where new-report notices go")] = None,
@@ -494,7 +494,6 @@ def route_cmd(
 def reports_reroute() -> None:
     """Route every stored report again after boundaries or offices changed (set-based, one transaction)."""
     from mapapp import routing
-
     from mapapp.jurisdictions import places
 
     with _command(), _progress("re-routing reports") as progress, transaction() as session:

@@ -31,6 +31,8 @@ def current_actor(request: Request) -> Actor:
     token = bearer or request.cookies.get(COOKIE)
     with transaction() as session:
         actor, csrf = service.actor_for_token(session, token)
+    # The CSRF token belongs to the session, not to a tab: /api/auth/me hands it to every tab of the session.
+    request.state.csrf_token = csrf
     # Only a real bearer token (which a browser never sends by itself) is exempt from the CSRF check.
     if bearer is None and request.method not in SAFE_METHODS:
         given = request.headers.get("x-csrf-token") or ""
@@ -85,6 +87,13 @@ def log_out(request: Request, response: Response, actor: ActorDep) -> dict[str, 
 
 
 @router.get("/me", summary="Who is logged in", response_model=Me)
-def me(actor: ActorDep) -> dict[str, Any]:
+def me(request: Request, actor: ActorDep) -> dict[str, Any]:
+    """Who is logged in, and the session's CSRF token (the same for every tab of the session)."""
     with transaction() as session:
-        return {"email": actor.email, "role": actor.role, "office": service.office_slug(session, actor)}
+        office = service.office_slug(session, actor)
+    return {
+        "email": actor.email,
+        "role": actor.role,
+        "office": office,
+        "csrf_token": getattr(request.state, "csrf_token", None),
+    }

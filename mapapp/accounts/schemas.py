@@ -22,6 +22,7 @@ class Me(BaseModel):
     email: str
     role: Role
     office: str | None
+    csrf_token: str | None = None  # the session's, for every tab: sent back as X-CSRF-Token with the cookie
 
 
 class LoggedOut(BaseModel):

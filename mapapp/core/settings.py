@@ -167,6 +167,9 @@ class Settings(BaseSettings):
     tiles_stale_seconds: int = Field(default=300, ge=0)
     tiles_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 
+    # Staff pages and times (issue 11): the city's time zone; every time on the pages is shown in it, with the zone.
+    time_zone: str = "Asia/Seoul"
+
 
 @lru_cache
 def get_settings() -> Settings:

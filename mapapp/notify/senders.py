@@ -72,7 +72,11 @@ def email_bytes(message: Outgoing, *, sender: str) -> bytes:
     mail["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")  # type: ignore[assignment]
     mail["Date"] = formatdate()
     mail["Message-ID"] = message_id(message.id)
-    return mail.as_bytes()
+    for name, value in (message.payload.get("headers") or {}).items():  # e.g. RFC 8058 one-click unsubscribe
+        mail[name] = value
+    # SMTP wants CRLF line ends, and smtplib leaves a bytes message as it is: with bare LFs a strict relay
+    # sees one long line and refuses any message over 1,000 bytes.
+    return mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
 
 
 def webhook_body(message: Outgoing) -> bytes:

@@ -24,9 +24,10 @@ from mapapp.notify.senders import DeliveryFailed, Outgoing, Sender
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def enqueue_email(session: Session, *, to: str, subject: str, body: str) -> None:
-    """An e-mail to send once the transaction commits."""
-    session.add(OutboxMessage(channel="email", recipient=to, subject=subject, body=body, payload={}))
+def enqueue_email(session: Session, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> None:
+    """An e-mail to send once the transaction commits; `headers` are added as they are (List-Unsubscribe)."""
+    payload: dict[str, Any] = {"headers": headers} if headers else {}
+    session.add(OutboxMessage(channel="email", recipient=to, subject=subject, body=body, payload=payload))
 
 
 def enqueue_webhook(session: Session, *, url: str, event: str, data: dict[str, Any]) -> None:

@@ -84,6 +84,23 @@ class _Tally:
             log.info("outbox: %d sent", sent)
 
 
+def _say_where_mail_goes(host: str, port: int) -> None:
+    """One line at start: where e-mail goes, and plainly when nothing listens there (not a retry every minute)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            log.info("e-mail goes to the SMTP relay at %s:%d", host, port)
+    except OSError as exc:
+        log.warning(
+            "no SMTP relay answers at %s:%d (%s): e-mails wait in the outbox until one does; "
+            "set MAPAPP_SMTP_HOST and MAPAPP_SMTP_PORT",
+            host,
+            port,
+            exc.strerror or exc,
+        )
+
+
 class _DeliveryThread(threading.Thread):
     """Claims a few due messages at a time and records each delivery as soon as the peer has answered."""
 
@@ -200,6 +217,7 @@ class Worker:
             len(threads),
             f"every {every} s" if every else "off",
         )
+        _say_where_mail_goes(settings.smtp_host, settings.smtp_port)
         next_cleanup = time.monotonic()
         try:
             while not self.stopping.wait(self.interval):

@@ -16,7 +16,6 @@ from mapapp.core import status as report_status
 from mapapp.core.actors import Actor, Forbidden
 from mapapp.core.errors import Conflict, InvalidInput
 from mapapp.core.settings import get_settings
-from mapapp.layers.models import Category
 from mapapp.offices.models import Office
 from mapapp.photos.models import Photo
 from mapapp.reports import messages
@@ -131,23 +130,17 @@ def change_status(
     if to == "resolved":
         report.resolved_at = text("now()")  # type: ignore[assignment]
     _event(session, report, actor, "status_changed", old, public_note.strip(), private_note.strip())
-    if to in ("acknowledged", "resolved"):
-        category = session.scalar(
-            select(Category.name_ko if report.locale == "ko" else Category.name_en).where(
-                Category.id == report.category_id
-            )
-        )
-        messages.tell_citizen(
-            session,
-            email=report.reporter_email,
-            locale=report.locale,
-            event=to,
-            public_id=report.public_id,
-            category=category or "",
-            office="",
-            answer=public_note.strip(),
-        )
     session.flush()
+    # The reporter and the supporters following it hear of the move (office or role only, never a person).
+    if to in ("acknowledged", "resolved"):
+        messages.tell_followers(session, report_id=report.id, event=to, answer=public_note.strip())
+    elif to == "closed" and close_reason == "duplicate":
+        original = f"{get_settings().public_base_url.rstrip('/')}/reports/{duplicate_of}"
+        messages.tell_followers(session, report_id=report.id, event="duplicate", original=original)
+    elif to == "closed":
+        messages.tell_followers(
+            session, report_id=report.id, event="closed", close_reason=close_reason, answer=public_note.strip()
+        )
     return report
 
 
@@ -247,6 +240,7 @@ def _reassign(
     )
     _event(session, report, actor, kind, old, reason, private)
     session.flush()
+    messages.tell_followers(session, report_id=report.id, event=kind, reason=reason)
 
 
 def reopen(session: Session, *, public_id: str, token: str, reason: str) -> Report:
@@ -288,6 +282,7 @@ def reopen(session: Session, *, public_id: str, token: str, reason: str) -> Repo
         )
     )
     session.flush()
+    messages.tell_followers(session, report_id=report.id, event="reopened", reason=reason.strip()[:2000])
     return report
 
 

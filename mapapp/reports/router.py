@@ -1,22 +1,23 @@
 """HTTP for reports: submit (multipart or JSON), public GeoJSON and detail, nearby, "me too"."""
 
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mapapp import photos
 from mapapp.core import openapi
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
-from mapapp.core.errors import InvalidInput
+from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.requests import read_json_object
 from mapapp.photos import UnsupportedMediaType
 from mapapp.ratelimit.deps import limit_by_client
-from mapapp.reports import forms, queries, service
+from mapapp.reports import forms, messages, queries, service
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -182,17 +183,80 @@ def get_report(session: SessionDep, public_id: str) -> dict[str, Any]:
     return queries.public_report(session, public_id=public_id)
 
 
-def _support(public_id: str, supporter: str) -> tuple[int, bool]:
+def _support(public_id: str, supporter: str, email: str | None, locale: str) -> tuple[int, bool, bool]:
     with transaction() as session:
-        return service.support_report(session, public_id=public_id, supporter=supporter)
+        return service.support_report(session, public_id=public_id, supporter=supporter, email=email, locale=locale)
 
 
 @router.post("/{public_id}/support", summary='"Me too"', dependencies=[limit_by_client("support", '"me too"s')])
 async def support(public_id: str, request: Request) -> dict[str, Any]:
-    """Add a "me too" from this browser (`{"supporter": "<token>"}`); repeating it changes nothing."""
+    """Add a "me too" from this browser (`{"supporter": "<token>", "email"?: ..., "locale"?: "ko"|"en"}`).
+
+    Repeating it changes nothing. With an e-mail, that address is told of the report's moves in the
+    page's language (`following` says whether it is) and can unsubscribe in one click.
+    """
     body = read_json_object(await request.body(), empty={})  # NUL, surrogates, NaN: 400 before any query
     supporter = body.get("supporter")
     if not isinstance(supporter, str):
         raise InvalidInput('give the supporter token: {"supporter": "..."}', field="supporter")
-    count, added = await run_in_threadpool(_support, public_id, supporter)
-    return {"id": public_id, "supporters": count, "added": added}
+    email = body.get("email")
+    if email is not None and not isinstance(email, str):
+        raise InvalidInput("the e-mail address must be text", field="email")
+    locale = "en" if body.get("locale") == "en" else "ko"
+    count, added, following = await run_in_threadpool(_support, public_id, supporter, email, locale)
+    return {"id": public_id, "supporters": count, "added": added, "following": following}
+
+
+class UnsubscribeLinkUnknown(NotFound):
+    code = "unsubscribe_link_unknown"
+
+
+UNSUBSCRIBE_TOKEN = re.compile(r"^[0-9a-f]{40}$")
+UNSUBSCRIBE_PAGE = {
+    "ko": (
+        "알림 끊기",
+        "이 신고에 대한 메일을 더 받지 않으시겠습니까?",
+        "메일 그만 받기",
+        "이 주소로는 이 신고에 대한 메일을 더 보내지 않습니다.",
+    ),
+    "en": (
+        "Unsubscribe",
+        "Stop e-mails about this report?",
+        "Stop e-mails",
+        "This address gets no more e-mail about this report.",
+    ),
+}
+
+
+def _page(locale: str, title: str, body: str) -> HTMLResponse:
+    lang = "ko" if locale == "ko" else "en"
+    return HTMLResponse(
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
+        f"<body><main><h1>{title}</h1>{body}</main></body></html>"
+    )
+
+
+@router.get("/unsubscribe/{token}", summary="Unsubscribe: the confirm page", response_class=HTMLResponse)
+def unsubscribe_page(session: SessionDep, token: str) -> HTMLResponse:
+    """A page with one button; GET changes nothing (mail scanners follow links)."""
+    locale = messages.follower_locale(session, token=token) if UNSUBSCRIBE_TOKEN.match(token) else None
+    if locale is None:
+        raise UnsubscribeLinkUnknown("this unsubscribe link is not known")
+    title, ask, button, _ = UNSUBSCRIBE_PAGE["ko" if locale == "ko" else "en"]
+    form = (
+        f'<p>{ask}</p><form method="post" action="/api/reports/unsubscribe/{token}">'
+        f'<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">{button}</button></form>'
+    )
+    return _page(locale, title, form)
+
+
+@router.post("/unsubscribe/{token}", summary="Unsubscribe in one click (RFC 8058)", response_class=HTMLResponse)
+def unsubscribe(session: SessionDep, token: str) -> HTMLResponse:
+    """Stop all e-mail about the report to this address; repeating it changes nothing."""
+    done = messages.unsubscribe(session, token=token) if UNSUBSCRIBE_TOKEN.match(token) else None
+    if done is None:
+        raise UnsubscribeLinkUnknown("this unsubscribe link is not known")
+    public_id, locale = done
+    title, _, _, said = UNSUBSCRIBE_PAGE["ko" if locale == "ko" else "en"]
+    return _page(locale, title, f'<p>{said}</p><p><a href="/reports/{public_id}">{public_id}</a></p>')

@@ -568,11 +568,20 @@ def _replay(session: Session, report_id: int) -> SubmittedReport:
 # --- "me too" ---------------------------------------------------------------------------------------
 
 
-def support_report(session: Session, *, public_id: str, supporter: str) -> tuple[int, bool]:
-    """Add one "me too" from a person (a browser token or contact); the second time changes nothing."""
+def support_report(
+    session: Session, *, public_id: str, supporter: str, email: str | None = None, locale: str = "ko"
+) -> tuple[int, bool, bool]:
+    """Add one "me too" from a person (a browser token or contact); the second time changes nothing.
+
+    With an e-mail address, that address is told of the report's moves in `locale` (the page's
+    language) until it unsubscribes; the third value says whether it follows the report now.
+    """
     supporter = (supporter or "").strip().lower()
     if not 8 <= len(supporter) <= 200:
         raise InvalidInput("a supporter token of 8 to 200 characters is needed", field="supporter")
+    email = (email or "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL.match(email)):
+        raise InvalidContact("the e-mail address is not valid", field="email")
     report = session.execute(
         select(
             Report.id,
@@ -597,10 +606,13 @@ def support_report(session: Session, *, public_id: str, supporter: str) -> tuple
         .on_conflict_do_nothing()
         .returning(Supporter.report_id)
     ).first()
+    following = bool(email) and messages.follow(
+        session, report_id=report.id, public_id=public_id, email=email or "", locale=locale
+    )
     if added is None:
-        return report.support_count, False
+        return report.support_count, False, following
     count = session.execute(
         text("UPDATE reports SET support_count = support_count + 1 WHERE id = :id RETURNING support_count"),
         {"id": report.id},
     ).scalar_one()
-    return int(count), True
+    return int(count), True, following

@@ -32,7 +32,9 @@ GROUPS = tuple(report_status.GROUPS)
 
 
 class UnknownTileLayer(NotFound):
-    code = "unknown_layer"
+    """A tile URL naming no layer: a missing resource (404), unlike a form's unknown layer choice (422)."""
+
+    code = "layer_not_found"
 
 
 @dataclass(frozen=True)

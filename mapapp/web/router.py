@@ -1,7 +1,9 @@
 """HTML pages: the map, the report page, the embeddable widget, the staff pages and the API documentation."""
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -41,6 +43,28 @@ def _html(body: str, locale: str, lang: str | None) -> HTMLResponse:
     if lang in i18n.LOCALES:
         response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def local_time(at: str | datetime) -> str:
+    """A time in the city's zone (settings.time_zone), minutes and the zone shown: "2026-05-01 20:29 KST"."""
+    when = datetime.fromisoformat(at) if isinstance(at, str) else at
+    local = when.astimezone(ZoneInfo(get_settings().time_zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _staff_config(locale: str) -> dict[str, Any]:
+    # What office.js and admin.js need besides the words: the public map's colours and status groups (one
+    # source, mapapp.core.status), the city's time zone, and the other language for the switch.
+    zone = get_settings().time_zone
+    return {
+        "locale": locale,
+        "otherLocale": "en" if locale == "ko" else "ko",
+        "t": i18n.messages(locale),
+        "statusColors": pages.STATUS_COLORS,
+        "statusGroups": {s: report_status.group_of(s) for s in report_status.STATUSES},
+        "timeZone": zone,
+        "zoneName": datetime.now(ZoneInfo(zone)).tzname(),
+    }
 
 
 def _panel(locale: str, *, mode: str, embed: bool) -> str:
@@ -121,7 +145,14 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
     for e in p["timeline"]:
         status = e["to"] and t.get("status_" + report_status.group_of(e["to"]), e["to"])
         label = EVENT_LABELS.get(e["kind"], {}).get(locale, e["kind"])
-        timeline.append({"at": e["at"], "label": f"{label} ({status})" if status else label, "note": e["note"]})
+        timeline.append(
+            {
+                "at": e["at"],
+                "local": local_time(e["at"]),
+                "label": f"{label} ({status})" if status else label,
+                "note": e["note"],
+            }
+        )
     answer = next((e["note"] for e in reversed(p["timeline"]) if e["to"] == "resolved" and e["note"]), None)
     office = (p["office_name"] or {}).get(locale)
     settings = get_settings()
@@ -153,10 +184,12 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
 
 
 @router.get("/office", response_class=HTMLResponse)
-def office_page(request: Request, lang: str | None = None) -> HTMLResponse:
+def office_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """Office staff: log in, see the queue as a list and on a map, move reports along."""
     locale = _locale(request, lang)
-    body = templates.get_template("office.html").render(locale=locale, t=i18n.messages(locale))
+    # The queue map opens on the city's own extent, like the public map (no hard-coded centre).
+    config = _staff_config(locale) | {"extent": city.extent(session)}
+    body = templates.get_template("office.html").render(locale=locale, t=config["t"], config=config)
     return _html(body, locale, lang)
 
 
@@ -164,7 +197,8 @@ def office_page(request: Request, lang: str | None = None) -> HTMLResponse:
 def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """City administrators: layers (switch disaster layers), offices and staff, users, triage, boundaries."""
     locale = _locale(request, lang)
-    body = templates.get_template("admin.html").render(locale=locale, t=i18n.messages(locale))
+    config = _staff_config(locale)
+    body = templates.get_template("admin.html").render(locale=locale, t=config["t"], config=config)
     return _html(body, locale, lang)
 
 

@@ -7,7 +7,9 @@
   let map = null, markers = null, me = null;
 
   const { esc } = window.common;
-  const { post } = window.staff;
+  const { post, word, time, colour } = window.staff;
+  const C = window.common.config, t = C.t;
+  const catName = (r) => (C.locale === "ko" ? r.category_ko : r.category_en) || r.category;
 
   async function load() {
     const office = $("q-office").value.trim();
@@ -22,19 +24,25 @@
     const res = await fetch(`${base}?${q}`, { credentials: "same-origin" });
     if (!res.ok) { $("work-error").textContent = (await res.json()).error.message; return; }
     const data = await res.json();
-    $("counts").textContent = Object.entries(data.counts).map(([k, v]) => `${k}: ${v}`).join(" · ");
+    $("counts").textContent = `${t.counts}: ` +
+      Object.entries(data.counts).map(([k, v]) => `${word("wf_", k)} ${v}`).join(" · ");
     const tbody = $("queue").querySelector("tbody");
     tbody.innerHTML = data.reports.map((r) => {
       const moves = (NEXT[r.status] || []).map((to) =>
-        `<button type="button" data-id="${esc(r.id)}" data-to="${to}">${esc(to)}</button>`).join(" ") +
+        `<button type="button" data-id="${esc(r.id)}" data-to="${esc(to)}">${esc(word("act_", to))}</button>`).join(" ") +
         (r.status === "in_progress" ? ` <label>${esc(window.common.config.t.after_photo)} ` +
           `<input type="file" accept="image/*" id="after-${esc(r.id)}"></label>` : "");
       return `<tr data-id="${esc(r.id)}"><td><a href="/reports/${esc(r.id)}">${esc(r.id)}</a></td>` +
-        `<td>${esc(r.category)}${r.overdue ? " ⚠" : ""}</td><td class="status">${esc(r.status)}</td><td>${moves}</td></tr>`;
+        `<td>${esc(catName(r))}${r.overdue ? ` <span class="badge overdue">${esc(t.overdue)}</span>` : ""}</td>` +
+        `<td><time datetime="${esc(r.created_at)}">${esc(time(r.created_at))}</time></td>` +
+        `<td class="status" data-status="${esc(r.status)}"><span class="dot" style="--c:${esc(colour(r.status))}"></span>` +
+        `${esc(word("wf_", r.status))}</td><td>${moves}</td></tr>`;
     }).join("");
     markers.clearLayers();
-    data.reports.forEach((r) => L.circleMarker([r.lat, r.lon], { radius: 7, color: "#fff", weight: 2,
-      fillColor: r.overdue ? "#dc2626" : "#1d4ed8", fillOpacity: .9 }).bindTooltip(r.id).addTo(markers));
+    // The public map's colours (by status group); overdue is a thick dark ring, not a colour of its own.
+    data.reports.forEach((r) => L.circleMarker([r.lat, r.lon], { radius: 7, color: r.overdue ? "#111827" : "#fff",
+      weight: r.overdue ? 3 : 2, fillColor: colour(r.status), fillOpacity: .9 })
+      .bindTooltip(`${r.id} · ${catName(r)} · ${word("wf_", r.status)}`).addTo(markers));
     if (data.reports.length) map.fitBounds(markers.getBounds(), { maxZoom: 16, padding: [20, 20] });
   }
 
@@ -57,13 +65,26 @@
     } catch (e) { $("work-error").textContent = e.message; }
   }
 
+  function legend() {
+    const groups = Object.keys(C.statusColors || {});
+    $("queue-legend").innerHTML = `<strong>${esc(t.legend)}</strong> ` + groups.map((g) =>
+      `<span><span class="dot" style="--c:${esc(C.statusColors[g])}"></span>${esc(t["status_" + g] || g)}</span>`).join(" ") +
+      ` <span><span class="dot ring"></span>${esc(t.overdue)}</span>`;
+  }
+
   async function start() {
     me = await window.staff.whoIsLoggedIn();
     if (!me) return;
     $("work").hidden = false;
     $("q-office").value = me.office || "";
-    map = L.map("queue-map").setView([37.5665, 126.978], 11);
+    // Office people see their own office's queue: no office code to type or read.
+    if (me.office) $("q-office").closest(".field").hidden = true;
+    map = L.map("queue-map");
+    const extent = window.common.config.extent;  // [west, south, east, north] of the city
+    if (extent) map.fitBounds([[extent[1], extent[0]], [extent[3], extent[2]]]);
+    else map.setView([20, 0], 2);
     markers = L.featureGroup().addTo(map);
+    legend();
     $("queue").addEventListener("click", (e) => { if (e.target.dataset.to) act(e.target); });
     $("filters").addEventListener("submit", (e) => { e.preventDefault(); load(); });
     if (me.office) load();

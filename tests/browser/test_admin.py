@@ -28,7 +28,7 @@ def test_an_administrator_switches_the_flood_layer_and_routes_triage(browser, wa
     page.fill("#bko-flood", "저지대 주민은 대피하세요")
     page.fill("#ben-flood", "Leave low ground now")
     flood.get_by_role("button", name="Activate").click()
-    flood.locator(".state", has_text=re.compile(r"^active$")).wait_for()
+    flood.locator(".state[data-state='active']", has_text=re.compile(r"^Active$")).wait_for()
     screenshot(page, "admin-flood-active")
 
     public = context.new_page()
@@ -36,7 +36,7 @@ def test_an_administrator_switches_the_flood_layer_and_routes_triage(browser, wa
     public.goto(live_server + "/?lang=en")
     public.locator(".banner.flood", has_text="Leave low ground now").wait_for(timeout=10000)
     flood.get_by_role("button", name="Deactivate").click()
-    flood.locator(".state", has_text="inactive").wait_for()
+    flood.locator(".state[data-state='inactive']", has_text="Inactive").wait_for()
     public.locator(".banner.flood").wait_for(state="detached", timeout=10000)
 
     row = page.locator("#triage tr", has=page.locator(f"a[href='/reports/{stuck}']"))

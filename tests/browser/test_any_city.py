@@ -5,6 +5,7 @@ do; and a base map that cannot load says so and stops crediting its tile source.
 import http.server
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -131,6 +132,12 @@ def test_new_york_opens_over_new_york_labelled_in_english_and_takes_a_report(bro
         screenshot(page, "any-city-nyc-reported")
         report = page.request.get(f"{base}/api/reports/{public_id}").json()
         assert report["properties"]["district"] == "105"
+        # The office's queue map opens over the same city, not on a hard-coded centre.
+        office = page.request.get(f"{base}/office").text()
+        west, south, east, north = json.loads(
+            re.search(r'id="page-config">(.*?)</script>', office, re.S).group(1)  # type: ignore[union-attr]
+        )["extent"]
+        assert west < -73.98 < east and south < 40.75 < north
 
 
 def test_before_any_city_the_map_shows_the_world_and_says_what_to_do(browser, fresh_db):

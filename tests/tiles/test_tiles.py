@@ -342,8 +342,8 @@ def test_tilejson(client):
 @pytest.mark.parametrize(
     ("url", "status", "code"),
     [
-        ("/tiles/nowhere/3/1/1.mvt", 404, "unknown_layer"),
-        ("/tiles/nowhere.json", 404, "unknown_layer"),
+        ("/tiles/nowhere/3/1/1.mvt", 404, "layer_not_found"),
+        ("/tiles/nowhere.json", 404, "layer_not_found"),
         ("/tiles/facilities/3/8/1.mvt", 422, "invalid_input"),
         ("/tiles/facilities/30/1/1.mvt", 422, "invalid_input"),
         ("/tiles/facilities/3/1/1.mvt?status=bogus", 422, "invalid_input"),
