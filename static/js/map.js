@@ -48,7 +48,11 @@
 
   async function loadReports() {
     const b = state.map.getBounds();
-    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(5)).join(",");
+    // Zoomed far out (the world view before any city exists) the view is wider than the world: ask
+    // for what exists, never a box the API must refuse.
+    const clamp = (v, limit) => Math.max(-limit, Math.min(limit, v));
+    const bbox = [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
+      .map((v) => v.toFixed(5)).join(",");
     await Promise.all(Object.entries(state.groups).map(async ([slug, group]) => {
       if (!state.map.hasLayer(group)) return;
       const res = await fetch(api(`/api/reports?bbox=${bbox}&layer=${encodeURIComponent(slug)}&limit=5000`));

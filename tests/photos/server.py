@@ -44,7 +44,9 @@ class ServerProcess:
                 size = fd.stat().st_size
             except OSError:
                 continue
-            if (target.startswith((str(self.tmpdir), "/tmp/")) or "(deleted)" in target) and size >= min_bytes:
+            # The server's own TMPDIR, or an unlinked file anywhere: where a spooled body would be. Not any
+            # path under /tmp: the checkout itself may live there (CI clones into a temporary folder).
+            if (target.startswith(str(self.tmpdir)) or "(deleted)" in target) and size >= min_bytes:
                 found.append(f"{target} ({size} bytes)")
         return found
 
