@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from mapapp.core.settings import get_settings
 from mapapp.demo.offices import MISSING_OFFICE
 from mapapp.demo.service import DESCRIPTIONS, NOTES, PATHS, Area, read_areas
+from mapapp.routing import rule
 
 BATCH = 20_000
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # the public ids' alphabet (reports.service.new_public_id)
@@ -214,56 +215,42 @@ ALTER TABLE demo_routed ADD COLUMN id bigint, ADD COLUMN geom geometry(Point, 43
     ADD COLUMN routed_at timestamptz, ADD COLUMN final_status text;
 """
 
-# The rules of routing.route, set-based, as routing/batch.py applies them: the district part containing
-# the point (lowest code on a shared border), else the nearest district within the tolerance, the city
-# (the district's parent, else the city polygon), and the office of the category's level and department.
-ROUTE_SQL = """
+# The rules of routing.route, set-based, built from the same fragments as routing/batch.py (routing/rule.py).
+ROUTE_SQL = f"""
 INSERT INTO demo_routed
 WITH pts AS MATERIALIZED (
     SELECT g.seq, ST_SetSRID(ST_MakePoint(g.lon, g.lat), 4326) AS geom FROM demo_generated g
 ),
 contained AS MATERIALIZED (
     SELECT pts.*,
-           (SELECT p.jurisdiction_id FROM jurisdiction_parts p
-            WHERE p.level = 'district' AND ST_Intersects(p.geom, pts.geom)
-            ORDER BY p.code LIMIT 1) AS in_district,
-           (SELECT p.jurisdiction_id FROM jurisdiction_parts p
-            WHERE p.level = 'dong' AND ST_Intersects(p.geom, pts.geom)
-            ORDER BY p.code LIMIT 1) AS dong_id
+           ({rule.part_containing_sql("district", "pts.geom")}) AS in_district,
+           ({rule.part_containing_sql("dong", "pts.geom")}) AS dong_id
     FROM pts
 ),
 located AS MATERIALIZED (
     SELECT x.*, coalesce(x.in_district, n.jurisdiction_id) AS district_id,
            CASE WHEN x.in_district IS NOT NULL THEN 0.0 ELSE n.distance_m END AS distance_m
     FROM contained x
-    LEFT JOIN LATERAL (
-        SELECT p.jurisdiction_id, ST_Distance(p.geom::geography, x.geom::geography) AS distance_m
-        FROM jurisdiction_parts p
-        WHERE x.in_district IS NULL AND p.level = 'district'
-          AND ST_DWithin(p.geom, x.geom, %(tolerance_m)s / (111320.0 * greatest(cos(radians(ST_Y(x.geom))), 0.05)))
-        ORDER BY distance_m, p.code
-        LIMIT 1
-    ) n ON n.distance_m <= %(tolerance_m)s
+    LEFT JOIN LATERAL ({
+    rule.nearest_district_sql(
+        "x.geom", rule.tolerance_degrees_sql("%(tolerance_m)s", "ST_Y(x.geom)"), when="x.in_district IS NULL"
+    )
+}) n ON n.distance_m <= %(tolerance_m)s
 ),
 placed AS MATERIALIZED (
-    SELECT l.*,
-           CASE WHEN l.district_id IS NOT NULL THEN d.parent_id
-                ELSE (SELECT p.jurisdiction_id FROM jurisdiction_parts p
-                      WHERE p.level = 'city' AND ST_Intersects(p.geom, l.geom) ORDER BY p.code LIMIT 1)
-           END AS city_id
+    SELECT l.*, {rule.city_sql("l.district_id", "d.parent_id", "l.geom")} AS city_id
     FROM located l LEFT JOIN jurisdictions d ON d.id = l.district_id
 )
 SELECT g.*, nextval(pg_get_serial_sequence('reports', 'id')), pl.geom, pl.district_id, pl.city_id, pl.dong_id,
-       o.id, pl.distance_m, c.slug || ' → ' || c.level || '/' || c.department, c.level, c.department,
-       to_timestamp(g.created), to_timestamp(g.routed),
-       CASE WHEN o.id IS NULL THEN 'triage' ELSE g.status END
+       o.id, pl.distance_m, {rule.rule_sql(category="c.slug", level="c.level", department="c.department")},
+       c.level, c.department, to_timestamp(g.created), to_timestamp(g.routed),
+       CASE WHEN o.id IS NULL THEN '{rule.status_after(False)}' ELSE g.status END
 FROM placed pl
 JOIN demo_generated g ON g.seq = pl.seq
 JOIN categories c ON c.id = g.category_id
-LEFT JOIN offices o ON pl.district_id IS NOT NULL AND o.active AND o.department = c.department
-     AND o.jurisdiction_id = CASE c.level WHEN 'district' THEN pl.district_id ELSE pl.city_id END
+LEFT JOIN offices o ON {rule.office_match_sql("o", "c", "pl.district_id", "pl.city_id")}
 ORDER BY g.seq
-"""
+"""  # noqa: S608 - fixed fragments of the routing rule; the values are bound parameters
 
 # A triage report stops where routing left it: its workflow steps are not written.
 _STEP_AT = "r.routed_at + make_interval(secs => r.offsets[{i}])"
@@ -282,21 +269,17 @@ SELECT r.id, r.public_id, r.layer_id, r.category_id, r.geom, r.description, r.fi
 FROM demo_routed r ORDER BY r.id
 """  # noqa: S608 - fixed SQL
 
-DECISIONS_SQL = """
+DECISIONS_SQL = f"""
 INSERT INTO routing_decisions
     (report_id, office_id, city_id, district_id, method, rule, reason_code, reason_params, manual, decided_by,
      decided_at)
 SELECT u.id, u.office_id, u.city_id, u.district_id,
-       CASE WHEN u.district_id IS NULL THEN 'none' WHEN u.distance_m = 0 THEN 'contains' ELSE 'nearest_district' END,
+       {rule.method_sql("u.district_id", "u.distance_m")},
        u.rule,
-       CASE WHEN u.district_id IS NULL AND u.city_id IS NULL THEN 'triage_outside_service_area'
-            WHEN u.district_id IS NULL THEN 'triage_outside_districts'
-            WHEN u.office_id IS NULL THEN 'triage_no_office'
-            WHEN u.distance_m = 0 THEN 'routed_by_category'
-            ELSE 'routed_nearest_district' END,
+       {rule.reason_code_sql("u.district_id", "u.city_id", "u.office_id", "u.distance_m")},
        jsonb_strip_nulls(jsonb_build_object(
            'category', c.slug, 'category_ko', c.name_ko, 'category_en', c.name_en,
-           'level', c.level, 'level_ko', CASE c.level WHEN 'city' THEN '시' ELSE '구' END,
+           'level', c.level, 'level_ko', {rule.level_ko_sql("c.level")},
            'department', c.department, 'tolerance_m', round(CAST(%(tolerance_m)s AS numeric)),
            'district_code', d.code, 'district_ko', d.name_ko, 'district_en', d.name_en,
            'distance_m', round(CAST(u.distance_m AS numeric), 1),
@@ -312,7 +295,7 @@ LEFT JOIN jurisdictions rj ON u.district_id IS NOT NULL
      AND rj.id = CASE u.category_level WHEN 'district' THEN u.district_id ELSE u.city_id END
 LEFT JOIN offices o ON o.id = u.office_id
 ORDER BY u.id
-"""
+"""  # noqa: S608 - fixed fragments of the routing rule; the values are bound parameters
 
 # Submitted, routed, then each workflow step: inserted in time order, so ids follow the timeline.
 EVENTS_SQL = f"""
