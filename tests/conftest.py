@@ -5,6 +5,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -211,9 +212,9 @@ def client(demo_db: str) -> Iterator["TestClient"]:
         yield c
 
 
-@pytest.fixture(scope="module")
-def live_server(demo_db: str) -> Iterator[str]:
-    """The real application on a free loopback port, for clients that speak HTTP themselves."""
+@contextmanager
+def running_app(log_level: str = "warning") -> Iterator[str]:
+    """The real application (uvicorn, in a thread) on a free loopback port, over the current settings."""
     import socket
     import threading
     import time
@@ -225,13 +226,22 @@ def live_server(demo_db: str) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level=log_level))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the test server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_db: str) -> Iterator[str]:
+    """The real application on a free loopback port, for clients that speak HTTP themselves."""
+    with running_app() as url:
+        yield url

@@ -6,9 +6,7 @@ import http.server
 import json
 import os
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 
 from mapapp.core.settings import get_settings
 from tests.browser.conftest import Watch, screenshot
-from tests.conftest import PROJECT, shared_data
+from tests.conftest import PROJECT, running_app, shared_data
 
 BOROUGHS = {1: "Manhattan", 2: "Bronx", 3: "Brooklyn", 4: "Queens", 5: "Staten Island"}
 TIMES_SQUARE = (40.7580, -73.9855)  # Manhattan Community District 5
@@ -27,28 +25,13 @@ TIMES_SQUARE = (40.7580, -73.9855)  # Manhattan Community District 5
 @contextmanager
 def serve(**env: str) -> Iterator[str]:
     """The application on a free loopback port with these MAPAPP_* settings; the settings are restored after."""
-    import uvicorn
-
-    from mapapp.app import create_app
-
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     get_settings.cache_clear()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the test server did not start"
     try:
-        yield f"http://127.0.0.1:{port}"
+        with running_app() as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

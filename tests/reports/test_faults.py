@@ -4,7 +4,6 @@ bench/faults.py runs the full-size version (2,000 reports, the cluster really st
 same invariants in the suite, on a database of its own that is closed to connections for a while.
 """
 
-import socket
 import threading
 import time
 import uuid
@@ -14,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.conftest import running_app
 from tests.factories import make_photo
 
 CLIENTS, PER_CLIENT = 12, 10
@@ -22,28 +22,15 @@ CLIENTS, PER_CLIENT = 12, 10
 @pytest.fixture
 def server(fresh_db):
     """The application over a committed demo city, on a free loopback port."""
-    import uvicorn
-
     from mapapp import demo
-    from mapapp.app import create_app
     from mapapp.core.db import transaction
     from mapapp.layers import service as layers
     from tests.conftest import PROJECT
 
     with transaction() as session:
         demo.load_demo(session, definitions=layers.load_layer_files(PROJECT / "layers"), reports=1, seed=3)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    instance = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with running_app(log_level="critical") as url:
+        yield url
 
 
 def _admin(url: str):  # type: ignore[no-untyped-def]
