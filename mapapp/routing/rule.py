@@ -71,8 +71,16 @@ def city_sql(district: str, district_parent: str, point: str) -> str:
     return f"(CASE WHEN {district} IS NOT NULL THEN {district_parent} ELSE ({part_containing_sql('city', point)}) END)"
 
 
+def responsible_jurisdiction(level: str, district: int | None, city: int | None) -> int | None:
+    """The jurisdiction whose office handles a category of this level: its district, or its city."""
+    return district if level == "district" else city
+
+
 def office_match_sql(office: str, category: str, district: str, city: str) -> str:
-    """The join condition of the responsible office: the category's department at its level, only with a district."""
+    """The join condition of the responsible office: the category's department at its level, only with a district.
+
+    Python's twin is routing.reference.Reference.office, with responsible_jurisdiction().
+    """
     return (
         f"{district} IS NOT NULL AND {office}.active AND {office}.department = {category}.department "
         f"AND {office}.jurisdiction_id = CASE {category}.level WHEN 'district' THEN {district} ELSE {city} END"

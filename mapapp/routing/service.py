@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.layers.service import UnknownCategory
-from mapapp.routing import rule
+from mapapp.routing import reference, rule
 from mapapp.routing.models import RerouteRun
 from mapapp.routing.rule import tolerance_degrees
 
@@ -86,7 +86,7 @@ REASONS = {
 
 @dataclass(frozen=True)
 class RoutingDecision:
-    """Who is responsible for a point and category, and why."""
+    """Who is responsible for a point and category, and why (shared between lookups: read, never change)."""
 
     category_id: int
     category_slug: str
@@ -121,33 +121,29 @@ class _Missing(dict[str, Any]):
         return "?"
 
 
-# One statement, prepared once per connection (planning it would cost more than running it): the
-# district part containing the point (lowest code on a shared border), else the nearest district part
-# within the tolerance, the city (the district's parent, else the city polygon), the dong, the
-# category's rule and its office. Only the constant point is built; the indexed columns are untouched.
-ROUTE_STATEMENT = "mapapp_route_v4"
+# One statement, prepared once per connection (planning it would cost more than running it), that
+# answers with ids only: the district part containing the point (lowest code on a shared border), else
+# the nearest district part within the tolerance, the dong part containing it, the city polygon when
+# there is no district (with one, the city is the district's parent), and the version of the reference
+# data. Names, parents, the category's rule and its office come from routing.reference's copy.
+ROUTE_STATEMENT = "mapapp_route_v5"
 PREPARE_ROUTE = f"""
-PREPARE {ROUTE_STATEMENT} (float8, float8, text, float8, float8) AS
+PREPARE {ROUTE_STATEMENT} (float8, float8, float8, float8) AS
 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326) AS g)
-SELECT cat.id, cat.slug, cat.level, cat.department, cat.name_ko, cat.name_en,
-       d.id, d.code, d.name_ko, d.name_en, dist.distance_m,
-       c.id, c.code, c.name_ko, c.name_en,
-       g.id, g.code, g.name_ko, g.name_en,
-       o.id, o.slug, o.name_ko, o.name_en
+SELECT dist.jurisdiction_id, dist.distance_m,
+       ({rule.part_containing_sql("dong", "pt.g")}),
+       CASE WHEN dist.jurisdiction_id IS NULL THEN ({rule.part_containing_sql("city", "pt.g")}) END,
+       (SELECT version FROM routing_reference)
 FROM pt
-JOIN categories cat ON cat.slug = $3 AND NOT cat.retired
 LEFT JOIN LATERAL (
     ({rule.part_containing_sql("district", "pt.g", "p.jurisdiction_id, 0.0::float8 AS distance_m")})
     UNION ALL  -- reached only when no district contains the point
-    ({rule.nearest_district_sql("pt.g", "$5")})
+    ({rule.nearest_district_sql("pt.g", "$4")})
     LIMIT 1
-) dist ON dist.distance_m <= $4
-LEFT JOIN jurisdictions d ON d.id = dist.jurisdiction_id
-LEFT JOIN jurisdictions c ON c.id = {rule.city_sql("d.id", "d.parent_id", "pt.g")}
-LEFT JOIN jurisdictions g ON g.id = ({rule.part_containing_sql("dong", "pt.g")})
-LEFT JOIN offices o ON {rule.office_match_sql("o", "cat", "d.id", "c.id")}
+) dist ON dist.distance_m <= $3
 """  # noqa: S608 - fixed fragments; the values are the statement's parameters
-EXECUTE_ROUTE = f"EXECUTE {ROUTE_STATEMENT} (%s, %s, %s, %s, %s)"
+EXECUTE_ROUTE = f"EXECUTE {ROUTE_STATEMENT} (%s, %s, %s, %s)"
+_DATABASE = "mapapp_route_database"
 
 
 def check_coordinates(lon: float, lat: float) -> None:
@@ -169,41 +165,64 @@ def route(
     dbapi = session.connection().connection  # the hot path talks to the driver directly
     cursor = dbapi.cursor()
     try:
-        if not dbapi.info.get(ROUTE_STATEMENT):
+        database = dbapi.info.get(_DATABASE)
+        if database is None:
             cursor.execute(PREPARE_ROUTE)
-            dbapi.info[ROUTE_STATEMENT] = True
-        cursor.execute(EXECUTE_ROUTE, (lon, lat, category, tolerance, tolerance_degrees(tolerance, lat)))
-        row = cursor.fetchone()
+            info = dbapi.dbapi_connection.info  # type: ignore[union-attr]
+            database = dbapi.info[_DATABASE] = f"{info.host}:{info.port}/{info.dbname}"
+        cursor.execute(EXECUTE_ROUTE, (lon, lat, tolerance, tolerance_degrees(tolerance, lat)))
+        district_id, distance_m, dong_id, city_id, version = cursor.fetchone()  # type: ignore[misc]  # one row
+        ref = reference.cached(database, version) or reference.load(cursor, database)
     finally:
         cursor.close()
-    if row is None:
+    cat = ref.categories.get(category)
+    if cat is None:
         raise UnknownCategory(f"there is no category {category!r}", category=category)
-    return _decision(row, tolerance)
+    if district_id is not None:
+        city_id = ref.jurisdictions[district_id].parent_id
+    if distance_m != 0.0:  # a gap or no district: the distance is part of the reason, so nothing to share
+        return _decision(ref, cat, district_id, distance_m, dong_id, city_id, tolerance)
+    # Inside a district the decision depends on nothing but these ids and the reference copy: made once.
+    key = (cat.slug, district_id, dong_id, round(tolerance))
+    decision = ref.decisions.get(key)
+    if decision is None:
+        decision = ref.decisions[key] = _decision(ref, cat, district_id, distance_m, dong_id, city_id, tolerance)
+    return decision
 
 
-def _ref(row: tuple[Any, ...], at: int, level: str) -> JurisdictionRef | None:
-    if row[at] is None:
+def _ref(ref: reference.Reference, jurisdiction_id: int | None, level: str) -> JurisdictionRef | None:
+    if jurisdiction_id is None:
         return None
-    return JurisdictionRef(row[at], row[at + 1], level, row[at + 2], row[at + 3])
+    j = ref.jurisdictions[jurisdiction_id]
+    return JurisdictionRef(j.id, j.code, level, j.name_ko, j.name_en)
 
 
-def _decision(row: tuple[Any, ...], tolerance_m: float) -> RoutingDecision:
-    category_id, category_slug, level, department, category_ko, category_en = row[0:6]
-    district, city, dong = _ref(row, 6, "district"), _ref(row, 11, "city"), _ref(row, 15, "dong")
+def _decision(
+    ref: reference.Reference,
+    cat: reference.Category,
+    district_id: int | None,
+    distance_m: float | None,
+    dong_id: int | None,
+    city_id: int | None,
+    tolerance_m: float,
+) -> RoutingDecision:
+    district, city, dong = _ref(ref, district_id, "district"), _ref(ref, city_id, "city"), _ref(ref, dong_id, "dong")
     found = tuple(j for j in (city, district, dong) if j is not None)
-    office = OfficeRef(row[19], row[20], row[21], row[22]) if row[19] is not None else None
-    distance = None if district is None else float(row[10] or 0.0)
+    held = ref.office(cat, district_id, city_id)
+    office = OfficeRef(held.id, held.slug, held.name_ko, held.name_en) if held else None
+    distance = None if district is None else float(distance_m or 0.0)
     code = rule.reason_code(district is not None, city is not None, office is not None, distance)
     if code == "triage_outside_service_area":
         raise OutsideServiceArea("this point is outside the area served by the city")
+    level = cat.level
     # The same keys, from the same sources, as the batch's jsonb_build_object in routing.batch.
     params: dict[str, Any] = {
-        "category": category_slug,
-        "category_ko": category_ko,
-        "category_en": category_en,
+        "category": cat.slug,
+        "category_ko": cat.name_ko,
+        "category_en": cat.name_en,
         "level": level,
         "level_ko": rule.LEVEL_KO[level],
-        "department": department,
+        "department": cat.department,
         "tolerance_m": round(tolerance_m),
     }
     if city is not None:
@@ -215,22 +234,22 @@ def _decision(row: tuple[Any, ...], tolerance_m: float) -> RoutingDecision:
             "district_en": district.name_en,
             "distance_m": round(distance or 0.0, 1),
         }
-        responsible = district if level == "district" else city
-        if responsible is not None:
+        responsible_j = district if level == "district" else city
+        if responsible_j is not None:
             params |= {
-                "jurisdiction_ko": responsible.name_ko,
-                "jurisdiction_en": responsible.name_en,
-                "jurisdiction_code": responsible.code,
+                "jurisdiction_ko": responsible_j.name_ko,
+                "jurisdiction_en": responsible_j.name_en,
+                "jurisdiction_code": responsible_j.code,
             }
     if office is not None:
         params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
     return RoutingDecision(
-        category_id,
-        category_slug,
+        cat.id,
+        cat.slug,
         office,
         found,
         rule.method(district is not None, distance),
-        rule.rule_text(category_slug, level, department),
+        rule.rule_text(cat.slug, level, cat.department),
         code,
         params,
     )

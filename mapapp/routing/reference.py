@@ -1,0 +1,97 @@
+"""The routing lookup's reference data (jurisdiction names and parents, categories, offices), one copy per process.
+
+The spatial lookup answers with ids; names and the category's rule come from this copy, so that the
+hot path moves a few integers instead of two dozen text columns. The copy is labelled with the
+version in `routing_reference` (migration 0019), which every statement that changes jurisdictions,
+offices or categories sets anew (its transaction id and a sequence number); each lookup returns the
+current version with its ids, and a copy that does not match is loaded again.
+"""
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from mapapp.routing import rule
+
+LOAD_SQL = (
+    "SELECT (SELECT version FROM routing_reference), "
+    "coalesce((SELECT json_agg(json_build_array(id, code, level, name_ko, name_en, parent_id)) "
+    "          FROM jurisdictions), '[]'), "
+    "coalesce((SELECT json_agg(json_build_array(id, slug, level, department, name_ko, name_en)) "
+    "          FROM categories WHERE NOT retired), '[]'), "
+    "coalesce((SELECT json_agg(json_build_array(id, slug, name_ko, name_en, jurisdiction_id, department)) "
+    "          FROM offices WHERE active), '[]')"
+)
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    id: int
+    code: str
+    level: str
+    name_ko: str
+    name_en: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class Category:
+    id: int
+    slug: str
+    level: str
+    department: str
+    name_ko: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Office:
+    id: int
+    slug: str
+    name_ko: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    version: str
+    jurisdictions: dict[int, Jurisdiction]
+    categories: dict[str, Category]
+    offices: dict[tuple[int, str], Office]  # (jurisdiction id, department) of active offices
+    # Decisions made from this copy, shared by every lookup that lands on the same ids (read-only).
+    decisions: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False)
+
+    def office(self, category: Category, district_id: int | None, city_id: int | None) -> Office | None:
+        """rule.office_match_sql() in Python: the category's department at its level, only with a district."""
+        if district_id is None:
+            return None
+        responsible = rule.responsible_jurisdiction(category.level, district_id, city_id)
+        return None if responsible is None else self.offices.get((responsible, category.department))
+
+
+_lock = threading.Lock()
+_copies: "OrderedDict[tuple[str, str], Reference]" = OrderedDict()
+_KEEP = 8  # several databases in one process (tests, a replica): a few copies, the oldest dropped
+
+
+def cached(database: str, version: str) -> Reference | None:
+    """The copy of `database`'s reference data at `version`, if this process holds it."""
+    return _copies.get((database, version))
+
+
+def load(cursor: Any, database: str) -> Reference:
+    """Read the reference data through `cursor` and keep it as the copy for its version."""
+    cursor.execute(LOAD_SQL)
+    version, jurisdictions, categories, offices = cursor.fetchone()
+    reference = Reference(
+        version,
+        {row[0]: Jurisdiction(*row) for row in jurisdictions},
+        {row[1]: Category(row[0], row[1], row[2], row[3], row[4], row[5]) for row in categories},
+        {(row[4], row[5]): Office(row[0], row[1], row[2], row[3]) for row in offices},
+    )
+    with _lock:
+        _copies[(database, reference.version)] = reference
+        while len(_copies) > _KEEP:
+            _copies.popitem(last=False)
+    return reference
