@@ -1,7 +1,8 @@
 """The routing lookup's reference data (jurisdiction names and parents, categories, offices), one copy per process.
 
-The spatial lookup answers with ids; names and the category's rule come from this copy, so that the
-hot path moves a few integers instead of two dozen text columns. The copy is labelled with the
+A point inside a district is looked up in memory, in the district and dong parts held here; names and
+the category's rule come from the same copy, so that the hot path asks the database for one short row
+(the version) instead of two point-in-polygon probes and two dozen text columns. The copy is labelled with the
 version in `routing_reference` (migration 0019), which every statement that changes jurisdictions,
 offices or categories sets anew (its transaction id and a sequence number); each lookup returns the
 current version with its ids, and a copy that does not match is loaded again.
@@ -11,6 +12,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+import shapely
+from shapely import STRtree
 
 from mapapp.routing import rule
 
@@ -53,12 +57,46 @@ class Office:
     name_en: str
 
 
+# The district and dong parts (jurisdiction_parts: the polygons cut into pieces of at most 255 vertices)
+# for the lookup of a point inside a district, in memory. Points in a gap or outside every district
+# take the SQL statement, which measures geodesic distances to the nearest district.
+PARTS_SQL = (
+    "SELECT level, jurisdiction_id, code, ST_AsBinary(geom) FROM jurisdiction_parts WHERE level IN ('district', 'dong')"
+)
+
+
+@dataclass(frozen=True)
+class Parts:
+    tree: STRtree
+    levels: list[str]
+    ids: list[int]
+    codes: list[str]
+
+    def containing(self, lon: float, lat: float) -> dict[str, int]:
+        """rule.part_containing_sql() in Python, for each level at once: {level: jurisdiction id}, lowest code
+        on a shared border. GEOS decides here as it does inside PostGIS; tests/routing/test_single_equals_batch.py
+        holds the two to the same answers."""
+        found: dict[str, tuple[str, int]] = {}
+        for i in self.tree.query(shapely.Point(lon, lat), predicate="intersects").tolist():
+            level, code = self.levels[i], self.codes[i]
+            if level not in found or code < found[level][0]:
+                found[level] = (code, self.ids[i])
+        return {level: jurisdiction_id for level, (_, jurisdiction_id) in found.items()}
+
+
+def _parts(rows: list[tuple[Any, ...]]) -> Parts:
+    geoms = shapely.from_wkb([bytes(row[3]) for row in rows])
+    shapely.prepare(geoms)
+    return Parts(STRtree(geoms), [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
+
+
 @dataclass(frozen=True)
 class Reference:
     version: str
     jurisdictions: dict[int, Jurisdiction]
     categories: dict[str, Category]
     offices: dict[tuple[int, str], Office]  # (jurisdiction id, department) of active offices
+    parts: Parts
     # Decisions made from this copy, shared by every lookup that lands on the same ids (read-only).
     decisions: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False)
 
@@ -84,11 +122,13 @@ def load(cursor: Any, database: str) -> Reference:
     """Read the reference data through `cursor` and keep it as the copy for its version."""
     cursor.execute(LOAD_SQL)
     version, jurisdictions, categories, offices = cursor.fetchone()
+    cursor.execute(PARTS_SQL)
     reference = Reference(
         version,
         {row[0]: Jurisdiction(*row) for row in jurisdictions},
         {row[1]: Category(row[0], row[1], row[2], row[3], row[4], row[5]) for row in categories},
         {(row[4], row[5]): Office(row[0], row[1], row[2], row[3]) for row in offices},
+        _parts(cursor.fetchall()),
     )
     with _lock:
         _copies[(database, reference.version)] = reference

@@ -121,11 +121,13 @@ class _Missing(dict[str, Any]):
         return "?"
 
 
-# One statement, prepared once per connection (planning it would cost more than running it), that
-# answers with ids only: the district part containing the point (lowest code on a shared border), else
-# the nearest district part within the tolerance, the dong part containing it, the city polygon when
-# there is no district (with one, the city is the district's parent), and the version of the reference
-# data. Names, parents, the category's rule and its office come from routing.reference's copy.
+# A point inside a district is looked up in memory (routing.reference.Parts), after one short query for
+# the reference data's version. Every other point takes one statement, prepared once per connection
+# (planning it would cost more than running it), that answers with ids only: the district part
+# containing the point (lowest code on a shared border), else the nearest district part within the
+# tolerance, the dong part containing it, the city polygon when there is no district (with one, the
+# city is the district's parent), and the version. Names, parents, the category's rule and its office
+# come from routing.reference's copy.
 ROUTE_STATEMENT = "mapapp_route_v5"
 PREPARE_ROUTE = f"""
 PREPARE {ROUTE_STATEMENT} (float8, float8, float8, float8) AS
@@ -143,6 +145,7 @@ LEFT JOIN LATERAL (
 ) dist ON dist.distance_m <= $3
 """  # noqa: S608 - fixed fragments; the values are the statement's parameters
 EXECUTE_ROUTE = f"EXECUTE {ROUTE_STATEMENT} (%s, %s, %s, %s)"
+VERSION_SQL = "SELECT version FROM routing_reference"
 _DATABASE = "mapapp_route_database"
 
 
@@ -170,14 +173,19 @@ def route(
             cursor.execute(PREPARE_ROUTE)
             info = dbapi.dbapi_connection.info  # type: ignore[union-attr]
             database = dbapi.info[_DATABASE] = f"{info.host}:{info.port}/{info.dbname}"
-        cursor.execute(EXECUTE_ROUTE, (lon, lat, tolerance, tolerance_degrees(tolerance, lat)))
-        district_id, distance_m, dong_id, city_id, version = cursor.fetchone()  # type: ignore[misc]  # one row
+        cursor.execute(VERSION_SQL)
+        (version,) = cursor.fetchone()  # type: ignore[misc]  # one row
         ref = reference.cached(database, version) or reference.load(cursor, database)
+        cat = ref.categories.get(category)
+        if cat is None:
+            raise UnknownCategory(f"there is no category {category!r}", category=category)
+        inside = ref.parts.containing(lon, lat)
+        district_id, distance_m, dong_id, city_id = inside.get("district"), 0.0, inside.get("dong"), None
+        if district_id is None:  # a gap or outside every district: geodesic distances, in the database
+            cursor.execute(EXECUTE_ROUTE, (lon, lat, tolerance, tolerance_degrees(tolerance, lat)))
+            district_id, distance_m, dong_id, city_id, _ = cursor.fetchone()  # type: ignore[misc]  # one row
     finally:
         cursor.close()
-    cat = ref.categories.get(category)
-    if cat is None:
-        raise UnknownCategory(f"there is no category {category!r}", category=category)
     if district_id is not None:
         city_id = ref.jurisdictions[district_id].parent_id
     if distance_m != 0.0:  # a gap or no district: the distance is part of the reason, so nothing to share

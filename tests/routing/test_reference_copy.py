@@ -14,6 +14,7 @@ from mapapp import routing
 from mapapp.core import db as core_db
 from mapapp.layers.service import UnknownCategory
 from mapapp.routing import reference
+from mapapp.routing.service import EXECUTE_ROUTE
 from tests.conftest import _admin, clone_template, load_seoul
 
 JONGNO = (126.9708836, 37.5733899)  # 사직동, 종로구 (11110)
@@ -86,3 +87,37 @@ def test_two_clones_with_different_changes_keep_their_own_copies(template_db, db
             core_db.get_engine(url).dispose()
             with _admin().connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_the_in_memory_lookup_agrees_with_postgis_on_borders(seoul):
+    """Points on the district parts' vertices — every shared border, where "contains" is decided by the
+    boundary rule and the lowest code: the in-memory parts (GEOS in this process) and the SQL statement
+    (PostGIS) find the same district."""
+    points = seoul.execute(
+        text(
+            """
+            SELECT ST_X(d.geom), ST_Y(d.geom) FROM (
+                SELECT (ST_DumpPoints(geom)).geom, row_number() OVER () AS n
+                FROM jurisdiction_parts WHERE level = 'district') d
+            WHERE d.n % 7 = 0
+            """
+        )
+    ).all()
+    assert len(points) > 1000
+    route(seoul)  # prepares the statement on this connection
+    cursor = seoul.connection().connection.cursor()
+    disagree = []
+    for lon, lat in points:
+        cursor.execute(EXECUTE_ROUTE, (lon, lat, 0.0, 0.0))  # the containing part only: no gap tolerance
+        in_postgis = cursor.fetchone()[0]
+        try:
+            decision = routing.route(seoul, lon=lon, lat=lat, category="streetlight-out")
+        except routing.OutsideServiceArea:
+            decision = None
+        if decision is not None and decision.method == "contains":
+            in_memory = decision.jurisdiction("district").id
+        else:  # nothing contained the point in memory either; it went to the gap rule
+            in_memory = None
+        if in_memory != in_postgis:
+            disagree.append((lon, lat, in_memory, in_postgis))
+    assert disagree == []
