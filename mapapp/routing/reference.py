@@ -8,13 +8,15 @@ offices or categories sets anew (its transaction id and a sequence number); each
 current version with its ids, and a copy that does not match is loaded again.
 """
 
+import itertools
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import shapely
-from shapely import STRtree
 
 from mapapp.routing import rule
 
@@ -65,29 +67,56 @@ PARTS_SQL = (
 )
 
 
+GRID_CELLS = 256  # along the longer side of the parts' extent: a few candidates per cell, a small dict
+
+
 @dataclass(frozen=True)
 class Parts:
-    tree: STRtree
+    """The parts with a grid over their extent: each cell lists the parts whose bounding box touches it."""
+
+    geoms: np.ndarray  # prepared shapely polygons
     levels: list[str]
     ids: list[int]
     codes: list[str]
+    origin: tuple[float, float]
+    size: float
+    cells: dict[tuple[int, int], np.ndarray]
 
     def containing(self, lon: float, lat: float) -> dict[str, int]:
         """rule.part_containing_sql() in Python, for each level at once: {level: jurisdiction id}, lowest code
-        on a shared border. GEOS decides here as it does inside PostGIS; tests/routing/test_single_equals_batch.py
-        holds the two to the same answers."""
+        on a shared border. GEOS decides here as it does inside PostGIS; tests/routing/test_reference_copy.py
+        and test_single_equals_batch.py hold the two to the same answers."""
+        candidates = self.cells.get(self._cell(lon, lat))
+        if candidates is None:
+            return {}
         found: dict[str, tuple[str, int]] = {}
-        for i in self.tree.query(shapely.Point(lon, lat), predicate="intersects").tolist():
+        for i in candidates[shapely.intersects_xy(self.geoms[candidates], lon, lat)].tolist():
             level, code = self.levels[i], self.codes[i]
             if level not in found or code < found[level][0]:
                 found[level] = (code, self.ids[i])
         return {level: jurisdiction_id for level, (_, jurisdiction_id) in found.items()}
 
+    def _cell(self, x: float, y: float) -> tuple[int, int]:
+        # One expression for parts and points: monotonic, so a point inside a box falls in one of its cells.
+        return math.floor((x - self.origin[0]) / self.size), math.floor((y - self.origin[1]) / self.size)
+
 
 def _parts(rows: list[tuple[Any, ...]]) -> Parts:
     geoms = shapely.from_wkb([bytes(row[3]) for row in rows])
     shapely.prepare(geoms)
-    return Parts(STRtree(geoms), [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows])
+    bounds = shapely.bounds(geoms) if len(rows) else np.zeros((0, 4))
+    origin = (float(bounds[:, 0].min()), float(bounds[:, 1].min())) if len(rows) else (0.0, 0.0)
+    extent = max(float(bounds[:, 2].max()) - origin[0], float(bounds[:, 3].max()) - origin[1]) if len(rows) else 1.0
+    parts = Parts(
+        geoms, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], origin, extent / GRID_CELLS or 1.0, {}
+    )
+    members: dict[tuple[int, int], list[int]] = {}
+    for i, (minx, miny, maxx, maxy) in enumerate(bounds.tolist()):
+        (x0, y0), (x1, y1) = parts._cell(minx, miny), parts._cell(maxx, maxy)
+        for cell in itertools.product(range(x0, x1 + 1), range(y0, y1 + 1)):
+            members.setdefault(cell, []).append(i)
+    parts.cells.update({cell: np.array(ids, dtype=np.intp) for cell, ids in members.items()})
+    return parts
 
 
 @dataclass(frozen=True)
