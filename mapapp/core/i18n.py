@@ -172,13 +172,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "vertices": {"ko": "꼭짓점", "en": "Vertices"},
     "parts": {"ko": "조각", "en": "Parts"},
     "boundary_sets": {"ko": "경계", "en": "Boundaries"},
-    # The demo city's departments (a city with others shows their code until it names them here).
-    "dept_roads": {"ko": "도로", "en": "Roads"},
-    "dept_safety": {"ko": "안전", "en": "Safety"},
-    "dept_traffic": {"ko": "교통", "en": "Traffic"},
-    "dept_transit": {"ko": "대중교통", "en": "Public transport"},
-    "dept_water": {"ko": "상하수도", "en": "Water and drains"},
-    "dept_sanitation": {"ko": "청소", "en": "Sanitation"},
+    # Department names are data: the `departments:` of layers/*.yaml (web.router adds them as dept_<slug>).
 }
 
 
@@ -298,6 +292,14 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
     "bad_request": {"ko": "Open311 요청이 올바르지 않습니다.", "en": "The Open311 request is not valid."},
     "invalid_api_key": {"ko": "API 키가 없거나 올바르지 않습니다.", "en": "The API key is missing or not valid."},
     "backup_failed": {"ko": "백업을 만들지 못했습니다.", "en": "The backup could not be made."},
+    "invalid_email": {
+        "ko": "이메일 주소 형식이 올바르지 않습니다 (예: name@city.example).",
+        "en": "This is not an e-mail address (like name@city.example).",
+    },
+    "invalid_reset_token": {
+        "ko": "비밀번호 재설정 링크가 올바르지 않거나 만료되었습니다. 관리자에게 새 링크를 요청하세요.",
+        "en": "The password-reset link is not valid or has expired. Ask an administrator for a new one.",
+    },
     "restore_refused": {
         "ko": "이 데이터베이스에는 복원할 수 없습니다.",
         "en": "The backup cannot be restored into this database.",
