@@ -187,6 +187,7 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
         color=pages.STATUS_COLORS[p["status_group"]],
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
+        errors=i18n.error_messages(locale),
     )
     return _html(body, locale, lang)
 
@@ -207,6 +208,24 @@ def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     locale = _locale(request, lang)
     config = _staff_config(locale)
     body = templates.get_template("admin.html").render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
+@router.get("/moderate", response_class=HTMLResponse)
+def moderate_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """Staff: hide reports and photos from the public, approve held photos, edit public descriptions."""
+    locale = _locale(request, lang)
+    config = _staff_config(locale)
+    body = templates.get_template("moderate.html").render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
+@router.get("/reset-password", response_class=HTMLResponse)
+def reset_password_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """Staff choose a new password with the link an administrator had e-mailed to them."""
+    locale = _locale(request, lang)
+    config = _staff_config(locale) | {"errors": i18n.error_messages(locale)}
+    body = templates.get_template("reset.html").render(locale=locale, t=config["t"], config=config)
     return _html(body, locale, lang)
 
 
