@@ -9,21 +9,23 @@ What the public may see is written once in mapapp/core/visibility.py; these colu
 A photo is held when its category asked for approval (`categories.photo_approval_since`) at the time it
 was stored, so switching the setting on does not pull photos that were public already.
 
-The tile triggers of 0011 count hidden reports no more: their function is rebuilt from 0011's own
-pieces with the visibility rule added, so a cluster never counts a report that no point shows.
+Tile clusters leave hidden reports out too. The tile triggers (0011, and any later migration that
+replaces their function with other cell levels) count every report; a second trigger here takes the
+hidden ones back out: -1 for a report as it becomes hidden, +1 as it is shown again, and it undoes the
+first trigger's moves of a report that stays hidden. The two are sums, so their order does not matter,
+and this one never needs to change when the counting function does. The cell grid is 0011's; the
+levels are the application's (mapapp.tiles.models.LEVELS), so they follow the tiles' own migrations.
 """
 
 # ruff: noqa: S608 - the SQL here is put together from constants; no value comes from outside
 
-import importlib.util
 from collections.abc import Sequence
-from pathlib import Path
-from types import ModuleType
 
 import sqlalchemy as sa
 from alembic import op
 
 from mapapp.core.visibility import report_public_sql
+from mapapp.tiles.models import LEVELS
 
 revision: str = "0014"
 down_revision: str | None = "0012"
@@ -31,51 +33,68 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _tiles() -> ModuleType:
-    """Migration 0011, whose SQL builders the tile function is made from."""
-    path = next(Path(__file__).parent.glob("*_0011_tiles_aggregates.py"))
-    spec = importlib.util.spec_from_file_location("mapapp_migration_0011", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+HALF = 20037508.342789244  # half the Web Mercator world, metres: 0011's cell grid
 
 
-def _visible_cells_function(m: ModuleType) -> str:
-    """0011's tile function, where only public reports are counted and a report hidden or shown moves counts."""
-    old, new = report_public_sql("o"), report_public_sql("n")
-    moved = f"({m._MOVED}) OR {old} IS DISTINCT FROM {new}"
-    changed = f"({m._CHANGED}) OR {old} IS DISTINCT FROM {new}"
-    delta = f"""
-    SELECT o.layer_id, o.category_id, o.status, o.geom, -1 AS sign
-    FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ({moved}) AND {old}
-    UNION ALL
-    SELECT n.layer_id, n.category_id, n.status, n.geom, 1
-    FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ({moved}) AND {new}"""
-    changed_rows = f"""
-    SELECT o.layer_id, o.category_id FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed}
-    UNION ALL
-    SELECT n.layer_id, n.category_id FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed}"""
+def _cells_delta(source: str) -> str:
+    """Add the signed rows of `source`(layer_id, category_id, status, geom, sign) to the cells of every level;
+    cells that fall to zero are removed. The grid is 0011's, the levels the application's."""
+    levels = ", ".join(f"({lv})" for lv in LEVELS)
     return f"""
-CREATE OR REPLACE FUNCTION tile_cells_on_reports() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        INSERT INTO tile_cells AS t (level, x, y, layer_id, category_id, status, n, sum_x, sum_y)
+        SELECT c.* FROM (
+            SELECT lv.level::smallint,
+                   LEAST(GREATEST(floor((p.mx + {HALF}) / ({2 * HALF} / 2 ^ lv.level)), 0), 2 ^ lv.level - 1)::int,
+                   LEAST(GREATEST(floor(({HALF} - p.my) / ({2 * HALF} / 2 ^ lv.level)), 0), 2 ^ lv.level - 1)::int,
+                   p.layer_id, p.category_id, p.status,
+                   sum(p.sign)::int AS n, sum(p.sign * p.mx) AS sum_x, sum(p.sign * p.my) AS sum_y
+            FROM (SELECT d.layer_id, d.category_id, d.status, d.sign,
+                         ST_X(ST_Transform(d.geom, 3857)) AS mx, ST_Y(ST_Transform(d.geom, 3857)) AS my
+                  FROM ({source}) d) p
+            CROSS JOIN (VALUES {levels}) lv(level)
+            GROUP BY 1, 2, 3, 4, 5, 6
+        ) c
+        WHERE c.n <> 0
+        ORDER BY 1, 2, 3, 4, 5, 6  -- the tile triggers' lock order: no deadlock between two statements
+        ON CONFLICT (level, x, y, layer_id, category_id, status) DO UPDATE
+        SET n = t.n + EXCLUDED.n, sum_x = t.sum_x + EXCLUDED.sum_x, sum_y = t.sum_y + EXCLUDED.sum_y;
+        DELETE FROM tile_cells WHERE n = 0;
+    """
+
+
+def _hidden(alias: str) -> str:
+    return f"NOT {report_public_sql(alias)}"
+
+
+# A hidden report counts -1 wherever the counting trigger counts it +1: so it counts nothing.
+FUNCTION = f"""
+CREATE FUNCTION tile_cells_leave_out_hidden() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {m._apply(f"SELECT layer_id, category_id, status, geom, 1 AS sign FROM new_rows n WHERE {new}")}
-        {m._bump("SELECT layer_id, category_id FROM new_rows")}
+        {_cells_delta(f"SELECT layer_id, category_id, status, geom, -1 AS sign FROM new_rows n WHERE {_hidden('n')}")}
     ELSIF TG_OP = 'DELETE' THEN
-        {m._apply(f"SELECT layer_id, category_id, status, geom, -1 AS sign FROM old_rows o WHERE {old}")}
-        {m._bump("SELECT layer_id, category_id FROM old_rows")}
+        {_cells_delta(f"SELECT layer_id, category_id, status, geom, 1 AS sign FROM old_rows o WHERE {_hidden('o')}")}
     ELSIF TG_OP = 'UPDATE' THEN
-        {m._apply(delta)}
-        {m._bump(changed_rows)}
-    ELSIF TG_OP = 'TRUNCATE' THEN
-        DELETE FROM tile_cells;
-        UPDATE tile_layer_versions SET version = nextval('tile_version_seq');
+        {
+    _cells_delta(
+        f"SELECT layer_id, category_id, status, geom, 1 AS sign FROM old_rows o WHERE {_hidden('o')}"
+        f" UNION ALL SELECT layer_id, category_id, status, geom, -1 FROM new_rows n WHERE {_hidden('n')}"
+    )
+}
     END IF;
     RETURN NULL;
 END
 $fn$;
 """
+TRIGGERS = (
+    "CREATE TRIGGER tile_cells_hidden_insert AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows"
+    " FOR EACH STATEMENT EXECUTE FUNCTION tile_cells_leave_out_hidden()",
+    "CREATE TRIGGER tile_cells_hidden_update AFTER UPDATE ON reports"
+    " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+    " FOR EACH STATEMENT EXECUTE FUNCTION tile_cells_leave_out_hidden()",
+    "CREATE TRIGGER tile_cells_hidden_delete AFTER DELETE ON reports REFERENCING OLD TABLE AS old_rows"
+    " FOR EACH STATEMENT EXECUTE FUNCTION tile_cells_leave_out_hidden()",
+)
 
 
 def upgrade() -> None:
@@ -104,16 +123,19 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_password_resets_user", "password_resets", ["user_id"])
-    op.execute(_visible_cells_function(_tiles()))
+    op.execute(FUNCTION)
+    for trigger in TRIGGERS:
+        op.execute(trigger)
 
 
 def downgrade() -> None:
-    tiles = _tiles()
-    # Hidden reports are counted again, as 0011 counts every report.
+    for name in ("tile_cells_hidden_insert", "tile_cells_hidden_update", "tile_cells_hidden_delete"):
+        op.execute(f"DROP TRIGGER {name} ON reports")
+    op.execute("DROP FUNCTION tile_cells_leave_out_hidden()")
+    # Hidden reports are counted again, as the tile triggers count every report.
     op.execute(
-        tiles._apply("SELECT layer_id, category_id, status, geom, 1 AS sign FROM reports WHERE hidden_at IS NOT NULL")
+        _cells_delta("SELECT layer_id, category_id, status, geom, 1 AS sign FROM reports r WHERE hidden_at IS NOT NULL")
     )
-    op.execute(tiles.FUNCTION.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
     op.drop_index("ix_password_resets_user", table_name="password_resets")
     op.drop_table("password_resets")
     op.drop_table("departments")

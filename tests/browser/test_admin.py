@@ -194,6 +194,16 @@ def test_a_moderator_hides_a_photo_and_the_public_page_no_longer_shows_it(browse
     assert shown == [thumbs[1]], shown  # the hidden photo is gone, the other stays
     assert "a face can be recognised" not in public.content()
     screenshot(public, f"moderate-public-page-{width}")
+
+    # In Korean: words, never the codes of states or moderation events.
+    page.goto(f"{live_server}/moderate?lang=ko&report={public_id}")
+    page.locator("#log li", has_text="사진 숨김").wait_for()
+    page.locator("#worklist li", has_text="숨긴 사진").first.wait_for()
+    visible = page.locator("body").inner_text()
+    for code in ("photo_hidden", "report_hidden", "photo_held", "hidden", "held", "public", "manager"):
+        assert not re.search(rf"(?<![\w.@-]){code}(?![\w-])", visible), code
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"moderate-ko-{width}.png"), full_page=True)
     context.close()
 
 

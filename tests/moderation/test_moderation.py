@@ -59,6 +59,16 @@ def tile_ids(client, z=16):
     return {f["properties"].get("id") for layer in layers.values() for f in layer["features"]}
 
 
+def assert_cells_count_public_reports_only(demo_db):
+    """At every stored level, the cluster counts per status are exactly the public reports per status."""
+    from mapapp.tiles.models import LEVELS
+
+    truth = dict(sql(demo_db, "SELECT status, count(*) FROM reports WHERE hidden_at IS NULL GROUP BY status"))
+    for level in LEVELS:
+        cells = dict(sql(demo_db, "SELECT status, sum(n) FROM tile_cells WHERE level = :l GROUP BY status", l=level))
+        assert cells == truth, (level, cells, truth)
+
+
 def public_reads(client, public_id):
     """Where anyone could see the report: True for each read that shows it."""
     collection = client.get("/api/reports", params={"limit": 10000}).json()["features"]
@@ -158,15 +168,23 @@ def test_a_hidden_report_leaves_every_public_read_and_stays_with_staff(client, t
     )
     assert twice.status_code == 409
 
+    assert_cells_count_public_reports_only(demo_db)
+    # Worked on while hidden, it still counts nowhere; shown again, it counts in its new status.
+    moved = client.post(
+        f"/api/reports/{public_id}/status", json={"to": "acknowledged"}, headers=auth(tokens, "mapo_manager")
+    )
+    assert moved.status_code == 200, moved.text
+    assert_cells_count_public_reports_only(demo_db)
     assert (
         client.post(f"/api/moderation/reports/{public_id}/unhide", json={}, headers=auth(tokens, "admin")).status_code
         == 200
     )
     assert all(public_reads(client, public_id).values())
     assert sql(demo_db, "SELECT coalesce(sum(n), 0) FROM tile_cells WHERE level = 16")[0][0] == cells_before
+    assert_cells_count_public_reports_only(demo_db)
     # The moderation entries are for staff: the public timeline does not show them.
     timeline = client.get(f"/api/reports/{public_id}").json()["properties"]["timeline"]
-    assert [e["kind"] for e in timeline] == ["submitted", "routed"]
+    assert [e["kind"] for e in timeline] == ["submitted", "routed", "status_changed"]
     assert "advertising" not in client.get(f"/reports/{public_id}?lang=en").text
 
 
