@@ -1,9 +1,9 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
-from mapapp.accounts.models import LoginThrottle, StaffSession, User
+from mapapp.accounts.models import LoginThrottle, PasswordReset, StaffSession, User
 from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
-from mapapp.layers.models import Category, Layer, LayerEvent
+from mapapp.layers.models import Category, Department, Layer, LayerEvent
 from mapapp.notify.models import OutboxMessage
 from mapapp.offices.models import Office
 from mapapp.open311.models import ApiKey
@@ -16,6 +16,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Category",
+    "Department",
     "IdempotencyKey",
     "Jurisdiction",
     "JurisdictionPart",
@@ -24,6 +25,7 @@ __all__ = [
     "LoginThrottle",
     "Office",
     "OutboxMessage",
+    "PasswordReset",
     "Photo",
     "RateLimitBucket",
     "Report",

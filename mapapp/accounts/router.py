@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from mapapp.accounts import service
-from mapapp.accounts.schemas import LoggedIn, LoggedOut, Me
+from mapapp.accounts.schemas import LoggedIn, LoggedOut, Me, PasswordChanged
 from mapapp.core.actors import Actor, Forbidden, NotAuthenticated
 from mapapp.core.db import transaction
 from mapapp.core.settings import get_settings
@@ -97,3 +97,21 @@ def me(request: Request, actor: ActorDep) -> dict[str, Any]:
         "office": office,
         "csrf_token": getattr(request.state, "csrf_token", None),
     }
+
+
+class PasswordResetBody(BaseModel):
+    token: StorableStr  # the secret after '#token=' in the e-mailed link
+    password: StorableStr
+
+
+@router.post(
+    "/password-reset",
+    summary="Choose a new password with an e-mailed reset link",
+    dependencies=[limit_by_client("login", "log-in attempts")],
+    response_model=PasswordChanged,
+)
+def reset_password(body: PasswordResetBody) -> dict[str, str]:
+    """The link works once and for a day; afterwards every session of the account has ended: log in again."""
+    with transaction() as session:
+        service.reset_password(session, token=body.token, password=body.password)
+    return {"status": "password changed"}

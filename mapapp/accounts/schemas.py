@@ -27,3 +27,7 @@ class Me(BaseModel):
 
 class LoggedOut(BaseModel):
     status: Literal["logged out"]
+
+
+class PasswordChanged(BaseModel):
+    status: Literal["password changed"]

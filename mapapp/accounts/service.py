@@ -12,14 +12,45 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from mapapp.accounts.models import ROLES, LoginThrottle, StaffSession, User
-from mapapp.core.actors import Actor, NotAuthenticated
-from mapapp.core.errors import Conflict, InvalidInput
+from mapapp.accounts.models import ROLES, LoginThrottle, PasswordReset, StaffSession, User
+from mapapp.core.actors import Actor, Forbidden, NotAuthenticated
+from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
+from mapapp.core.text import is_email
+from mapapp.notify import service as outbox
 from mapapp.ratelimit import RateLimited
 
 HASHER = PasswordHasher()
 SESSION_LIFETIME = timedelta(hours=12)
+RESET_LIFETIME = timedelta(hours=24)
+PASSWORD_MIN = 12
+
+
+class InvalidEmail(InvalidInput):
+    code = "invalid_email"
+
+
+class InvalidResetToken(Forbidden):
+    code = "invalid_reset_token"
+
+
+def _check_email(email: str) -> str:
+    email = email.strip().lower()
+    if not is_email(email):
+        raise InvalidEmail(f"{email!r} is not an e-mail address (like name@city.example)", field="email")
+    return email
+
+
+def _check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"a password needs at least {PASSWORD_MIN} characters", field="password")
+
+
+def _check_role(role: str, office_id: int | None) -> None:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of: {', '.join(ROLES)}", field="role")
+    if role in ("manager", "staff") and office_id is None:
+        raise InvalidInput("office managers and staff need an office", field="office")
 
 
 def _digest(token: str) -> str:
@@ -30,18 +61,16 @@ def create_user(
     session: Session, *, email: str, name: str, role: str, password: str, office_id: int | None = None
 ) -> User:
     """A staff account; office managers and staff belong to an office (the caller resolves its slug)."""
-    if role not in ROLES:
-        raise InvalidInput(f"role must be one of: {', '.join(ROLES)}", field="role")
-    if len(password) < 12:
-        raise InvalidInput("a password needs at least 12 characters", field="password")
-    if role in ("manager", "staff") and office_id is None:
-        raise InvalidInput("office managers and staff need an office", field="office")
-    email = email.strip().lower()
+    email = _check_email(email)
+    _check_role(role, office_id)
+    _check_password(password)
+    if not name.strip():
+        raise InvalidInput("a name is needed", field="name")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(f"there is already an account for {email}")
     user = User(
         email=email,
-        name=name,
+        name=name.strip(),
         role=role,
         office_id=office_id,
         password_hash=HASHER.hash(password),
@@ -176,3 +205,85 @@ def office_slug(session: Session, actor: Actor) -> str | None:
 def log_out(session: Session, *, token: str) -> None:
     """End a session."""
     session.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+
+
+# --- managing accounts (the admin desk and the CLI) -------------------------------------------------
+
+
+def get_user_or_raise(session: Session, *, user_id: int) -> User:
+    """The account with this id, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"there is no user {user_id}", user=user_id)
+    return user
+
+
+def update_user(
+    session: Session,
+    *,
+    user_id: int,
+    name: str | None = None,
+    role: str | None = None,
+    office_id: int | None = None,
+    clear_office: bool = False,
+    active: bool | None = None,
+) -> User:
+    """Change an account's name, role, office or whether it may log in; disabling ends its sessions."""
+    user = get_user_or_raise(session, user_id=user_id)
+    new_role = role if role is not None else user.role
+    new_office = None if clear_office or new_role in ("admin", "triage") else (office_id or user.office_id)
+    _check_role(new_role, new_office)
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("a name is needed", field="name")
+        user.name = name.strip()
+    user.role, user.office_id = new_role, new_office
+    if active is not None:
+        user.active = active
+    if user.active is False or role is not None or office_id is not None or clear_office:
+        # What the account may do changed: its open sessions (which carry the old role) end now.
+        session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    session.flush()
+    return user
+
+
+def send_password_reset(session: Session, *, user_id: int) -> None:
+    """E-mail a one-time link to choose a new password (valid a day; a new link replaces the last)."""
+    user = get_user_or_raise(session, user_id=user_id)
+    if not user.active:
+        raise Conflict("the account is disabled; enable it before resetting its password")
+    token = secrets.token_urlsafe(32)
+    session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    session.add(
+        PasswordReset(token_hash=_digest(token), user_id=user.id, expires_at=datetime.now(UTC) + RESET_LIFETIME)
+    )
+    link = f"{get_settings().public_base_url.rstrip('/')}/reset-password#token={token}"
+    outbox.enqueue_email(
+        session,
+        to=user.email,
+        subject="비밀번호 재설정 / Password reset",
+        body=(
+            f"{user.name}님, 아래 링크에서 새 비밀번호를 정하세요 (24시간 동안 한 번 쓸 수 있습니다).\n{link}\n\n"
+            f"{user.name}, choose a new password at this link (it works once, for 24 hours):\n{link}\n\n"
+            "요청하지 않았다면 이 메일을 무시하세요. / If you did not expect this, ignore this e-mail.\n"
+        ),
+    )
+    session.flush()
+
+
+def reset_password(session: Session, *, token: str, password: str) -> User:
+    """Set a new password with a reset link's secret; the link is used up and every session ends."""
+    reset = session.scalar(
+        select(PasswordReset).where(
+            PasswordReset.token_hash == _digest(token or ""), PasswordReset.expires_at > datetime.now(UTC)
+        )
+    )
+    user = session.get(User, reset.user_id) if reset is not None else None
+    if reset is None or user is None or not user.active:
+        raise InvalidResetToken("the reset link is not valid or has expired; ask an administrator for a new one")
+    _check_password(password)
+    user.password_hash = HASHER.hash(password)
+    session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    session.flush()
+    return user

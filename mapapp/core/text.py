@@ -5,6 +5,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+# An address with one '@', a local part and a dotted domain: what a mail relay will take, without guessing more.
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+EMAIL_MAX = 254
+
+
+def is_email(value: str) -> bool:
+    """True for something that can be an e-mail address (at most 254 characters)."""
+    return len(value) <= EMAIL_MAX and EMAIL.match(value) is not None
+
+
 # Only a broken decoder, or a JSON "\ud800" escape, produces a lone surrogate in a Python str.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 

@@ -57,6 +57,18 @@ class Category(Base):
     also_on: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     # Categories dropped from the files are retired, not deleted: old reports still point at them.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Citizens' photos stored since then wait for a moderator's approval (`hold_photos: true` in the file).
+    photo_approval_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Department(Base):
+    """A department's name in words (the `departments:` of the layer files), for every staff page."""
+
+    __tablename__ = "departments"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_ko: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
 
 
 class LayerEvent(Base):

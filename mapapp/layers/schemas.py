@@ -42,6 +42,8 @@ class CategoryDefinition(Strict):
     nearby_radius_m: int = Field(default=50, gt=0, le=500)
     # Disaster layers on which open reports of this everyday category are shown too while they are on.
     also_on: list[str] = Field(default_factory=list)
+    # Citizens' photos wait for a moderator's approval before the public sees them.
+    hold_photos: bool = False
 
     _color = field_validator("color")(Style._hex_color.__func__)  # type: ignore[attr-defined]
 
@@ -54,6 +56,8 @@ class LayerDefinition(Strict):
     sort_order: int = 0
     style: Style = Style()
     banner: Names | None = None
+    # Department slugs (as categories name them) in words, for every staff page; any layer file may name them.
+    departments: dict[str, Names] = Field(default_factory=dict)
     categories: list[CategoryDefinition] = Field(min_length=1)
 
     @model_validator(mode="after")

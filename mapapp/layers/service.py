@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mapapp.core.actors import Actor, Forbidden
 from mapapp.core.errors import Conflict, DomainError, InvalidInput
-from mapapp.layers.models import Category, Layer, LayerEvent
+from mapapp.layers.models import Category, Department, Layer, LayerEvent
 from mapapp.layers.schemas import LayerDefinition
 from mapapp.layers.state import effective_state_sql
 
@@ -114,6 +114,12 @@ def load_layer_files(directory: Path) -> list[LayerDefinition]:
                     f"category {category.slug!r} is defined in both {owners[category.slug]} and {definition.slug}"
                 )
             owners[category.slug] = definition.slug
+    named: dict[str, tuple[str, str, str]] = {}
+    for definition in definitions:
+        for slug, names in definition.departments.items():
+            if slug in named and named[slug][1:] != (names.ko, names.en):
+                problems.append(f"department {slug!r} is named differently in {named[slug][0]} and {definition.slug}")
+            named[slug] = (definition.slug, names.ko, names.en)
     slugs = {d.slug for d in definitions}
     for definition in definitions:
         for category in definition.categories:
@@ -166,17 +172,39 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
             category.color, category.icon = item.color, item.icon
             category.nearby_radius_m = item.nearby_radius_m
             category.also_on = list(item.also_on)
+            if not item.hold_photos:
+                category.photo_approval_since = None
+            elif category.photo_approval_since is None:  # photos stored from now on wait for approval
+                category.photo_approval_since = datetime.now(UTC)
             category.sort_order = order
             category.retired = False
             changed = changed or (category.slug in categories and session.is_modified(category))
         if changed and definition.slug not in summary.created:
             summary.updated.append(definition.slug)
+    _sync_departments(session, definitions)
     for slug, category in categories.items():
         if slug not in defined and not category.retired:
             category.retired = True
             summary.categories_retired.append(slug)
     session.flush()
     return summary
+
+
+def _sync_departments(session: Session, definitions: list[LayerDefinition]) -> None:
+    """The department names of the files; a department no file names any more keeps its last name."""
+    stored = {d.slug: d for d in session.scalars(select(Department))}
+    for definition in definitions:
+        for slug, names in definition.departments.items():
+            department = stored.get(slug) or Department(slug=slug)
+            department.name_ko, department.name_en = names.ko, names.en
+            if slug not in stored:
+                session.add(department)
+                stored[slug] = department
+
+
+def department_names(session: Session, *, locale: str) -> dict[str, str]:
+    """Department slug -> its name in `locale`; a department no file names is absent (shown by its slug)."""
+    return {d.slug: d.name_ko if locale == "ko" else d.name_en for d in session.scalars(select(Department))}
 
 
 def get_layer_or_raise(session: Session, *, slug: str) -> Layer:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,6 +45,7 @@ class Report(Base):
         Index("ix_reports_district", "district_id"),
         Index("ix_reports_dong", "dong_id"),
         Index("ix_reports_awaiting_office", "id", postgresql_where=in_sql("status", AWAITING_OFFICE)),
+        Index("ix_reports_hidden", "id", postgresql_where=text("hidden_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -81,6 +83,10 @@ class Report(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When routing last looked at this report: a district whose polygon changed after it is checked again.
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Moderation (mapapp.moderation; the public rule is mapapp.core.visibility): private reason and original text.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    original_description: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyKey(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from mapapp import routing
 from mapapp.core import status as report_status
+from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.jurisdictions import places
@@ -48,7 +49,8 @@ FEATURE_SQL = f"""
             'created_at', r.created_at,
             'updated_at', r.updated_at,
             'thumbnail', (SELECT :media || p.thumb_key FROM photos p
-                          WHERE p.report_id = r.id AND p.kind = 'before' ORDER BY p.position LIMIT 1)
+                          WHERE p.report_id = r.id AND p.kind = 'before' AND {visibility.photo_public_sql("p", "c")}
+                          ORDER BY p.position LIMIT 1)
         )
     )"""  # noqa: S608 - fixed SQL, no values
 
@@ -101,7 +103,7 @@ def reports_feature_collection(
     """A GeoJSON FeatureCollection (RFC 7946) of public report fields, newest first, as UTF-8 JSON."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
-    where = filters.Where(params={"limit": limit + 1, "media": MEDIA})
+    where = filters.Where(params={"limit": limit + 1, "media": MEDIA}).add(visibility.report_public_sql("r"))
     filters.bbox(where, bbox)
     filters.shown_on_layer(where, layer)
     filters.categories(where, [category] if category else None)
@@ -179,6 +181,7 @@ def nearby_reports(
             SELECT r.id, ST_Distance(r.geom::geography, pt.g::geography) AS distance_m, {FEATURE_SQL} AS feature
             {FROM_SQL}, pt
             WHERE ST_DWithin(r.geom, pt.g, :deg) AND {report_status.open_sql("r.status")}
+              AND {visibility.report_public_sql("r")}
               AND (CAST(:category AS text) IS NULL OR c.slug = :category)
               AND (CAST(:layer AS text) IS NULL OR l.slug = :layer)
         )
@@ -198,16 +201,16 @@ def public_report(session: Session, *, public_id: str) -> dict[str, Any]:
                (SELECT coalesce(json_agg(json_build_object(
                     'kind', p.kind, 'url', :media || p.display_key, 'thumbnail', :media || p.thumb_key,
                     'width', p.width, 'height', p.height) ORDER BY p.kind DESC, p.position), '[]'::json)
-                FROM photos p WHERE p.report_id = r.id) AS photos,
+                FROM photos p WHERE p.report_id = r.id AND {visibility.photo_public_sql("p", "c")}) AS photos,
                (SELECT coalesce(json_agg(json_build_object(
                     'kind', e.kind, 'from', e.from_status, 'to', e.to_status, 'note', e.public_note,
                     'at', e.created_at) ORDER BY e.created_at, e.id), '[]'::json)
-                FROM report_events e WHERE e.report_id = r.id) AS timeline,
+                FROM report_events e WHERE e.report_id = r.id AND {visibility.event_public_sql("e")}) AS timeline,
                rd.reason_code, rd.reason_params, rd.rule, rd.manual
         {FROM_SQL}{places.REPORT_PLACE_JOINS}
         LEFT JOIN LATERAL (SELECT reason_code, reason_params, rule, manual FROM routing_decisions
                            WHERE report_id = r.id ORDER BY id DESC LIMIT 1) rd ON true
-        WHERE r.public_id = :pid
+        WHERE r.public_id = :pid AND {visibility.report_public_sql("r")}
     """  # noqa: S608 - fixed SQL, values bound
     row = session.execute(text(sql), {"pid": public_id, "media": MEDIA}).mappings().first()
     if row is None:
@@ -249,7 +252,7 @@ def report_summaries(
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Flat public summaries of reports (for Open311 and exports), newest first."""
-    where = filters.Where(params={"limit": limit, "media": MEDIA})
+    where = filters.Where(params={"limit": limit, "media": MEDIA}).add(visibility.report_public_sql("r"))
     filters.public_ids(where, public_ids)
     filters.categories(where, categories)
     filters.created_between(where, start, end)
@@ -261,7 +264,7 @@ def report_summaries(
                ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon, {places.REPORT_PLACE_COLUMNS},
                r.address, r.location_precision, r.media_url,
                (SELECT :media || p.display_key FROM photos p WHERE p.report_id = r.id AND p.kind = 'before'
-                ORDER BY p.position LIMIT 1) AS photo,
+                AND {visibility.photo_public_sql("p", "c")} ORDER BY p.position LIMIT 1) AS photo,
                (SELECT e.public_note FROM report_events e WHERE e.report_id = r.id AND e.public_note <> ''
                 ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS last_note
         {FROM_SQL}{places.REPORT_PLACE_JOINS}

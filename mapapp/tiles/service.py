@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp.core import status as report_status
+from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.settings import get_settings
 from mapapp.layers.state import effective_state_sql
@@ -134,6 +135,8 @@ def _where(prefix: str, ctx: LayerContext, tile_filters: TileFilters, params: di
         f"({prefix}.layer_id = :layer_id OR ({prefix}.category_id = ANY(:also_ids)"
         f" AND {report_status.open_sql(f'{prefix}.status')}))"
     ]
+    if prefix == "r":  # the maintained cells count public reports only (their trigger, migration 0014)
+        clauses.append(visibility.report_public_sql(prefix))
     if tile_filters.category is not None:
         # An unknown category matches nothing, as in GET /api/reports.
         clauses.append(f"{prefix}.category_id = :category_id")

@@ -11,8 +11,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from mapapp.core import i18n
 from mapapp.core import status as report_status
+from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
+from mapapp.layers import service as layers
 from mapapp.reports import queries
 from mapapp.web import city, pages
 from mapapp.web.security import csp_nonce, json_for_html
@@ -52,6 +54,12 @@ def local_time(at: str | datetime) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
+def _department_words(locale: str) -> dict[str, str]:
+    """`dept_<slug>` words from the layer files' department names (data, so any city's show in words)."""
+    with transaction() as session:
+        return {f"dept_{slug}": name for slug, name in layers.department_names(session, locale=locale).items()}
+
+
 def _staff_config(locale: str) -> dict[str, Any]:
     # What office.js and admin.js need besides the words: the public map's colours and status groups (one
     # source, mapapp.core.status), the city's time zone, and the other language for the switch.
@@ -59,7 +67,7 @@ def _staff_config(locale: str) -> dict[str, Any]:
     return {
         "locale": locale,
         "otherLocale": "en" if locale == "ko" else "ko",
-        "t": i18n.messages(locale),
+        "t": i18n.messages(locale) | _department_words(locale),
         "statusColors": pages.STATUS_COLORS,
         "statusGroups": {s: report_status.group_of(s) for s in report_status.STATUSES},
         "timeZone": zone,
@@ -179,6 +187,7 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
         color=pages.STATUS_COLORS[p["status_group"]],
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
+        errors=i18n.error_messages(locale),
     )
     return _html(body, locale, lang)
 
@@ -199,6 +208,24 @@ def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     locale = _locale(request, lang)
     config = _staff_config(locale)
     body = templates.get_template("admin.html").render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
+@router.get("/moderate", response_class=HTMLResponse)
+def moderate_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """Staff: hide reports and photos from the public, approve held photos, edit public descriptions."""
+    locale = _locale(request, lang)
+    config = _staff_config(locale)
+    body = templates.get_template("moderate.html").render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
+@router.get("/reset-password", response_class=HTMLResponse)
+def reset_password_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """Staff choose a new password with the link an administrator had e-mailed to them."""
+    locale = _locale(request, lang)
+    config = _staff_config(locale) | {"errors": i18n.error_messages(locale)}
+    body = templates.get_template("reset.html").render(locale=locale, t=config["t"], config=config)
     return _html(body, locale, lang)
 
 

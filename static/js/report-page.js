@@ -55,3 +55,45 @@
     }
   });
 })();
+
+// "Me too" from the report page, with an optional e-mail: that address is told of every step in the page's
+// language and can unsubscribe in one click from any of those e-mails. One per browser (its own token).
+(function () {
+  "use strict";
+  const form = document.getElementById("me-too-form");
+  if (!form) return;
+  const C = JSON.parse(document.getElementById("page-config").textContent);
+  const result = document.getElementById("me-too-result");
+  const button = document.getElementById("me-too-button");
+  function supporterToken() {
+    let token = localStorage.getItem("mapapp-supporter");  // the same token the map's "me too" uses
+    if (!token) {
+      token = window.crypto && crypto.randomUUID ? crypto.randomUUID() : "k" + Date.now().toString(36) + Math.random().toString(36).slice(2);
+      localStorage.setItem("mapapp-supporter", token);
+    }
+    return token;
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    const email = document.getElementById("me-too-email").value.trim();
+    const body = { supporter: supporterToken(), locale: C.locale };
+    if (email) body.email = email;
+    try {
+      const response = await fetch(`/api/reports/${encodeURIComponent(C.id)}/support`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        const code = answer.error && answer.error.code;
+        throw new Error((C.errors || {})[code] || (answer.error && answer.error.message) || C.t.error);
+      }
+      document.getElementById("supporters").textContent = `${answer.supporters} ${C.t.supporters}`;
+      result.textContent = answer.following ? C.t.following : C.t.me_too_done;
+      button.textContent = C.t.me_too_done;
+    } catch (error) {
+      result.textContent = error.message;
+      button.disabled = false;
+    }
+  });
+})();

@@ -7,8 +7,8 @@ window.staff = (function () {
   // The CSRF token is the session's, read from /api/auth/me by every tab: a second tab works like the first.
   let csrf = "";
 
-  async function post(url, body, isForm) {
-    const res = await fetch(url, { method: "POST", credentials: "same-origin",
+  async function post(url, body, isForm, method) {
+    const res = await fetch(url, { method: method || "POST", credentials: "same-origin",
       headers: isForm ? { "X-CSRF-Token": csrf } : { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: isForm ? body : JSON.stringify(body || {}) });
     const data = await res.json().catch(() => ({}));

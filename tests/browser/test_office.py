@@ -11,7 +11,7 @@ PASSWORD = "a long enough password"
 
 def log_in(page, live_server, email):  # type: ignore[no-untyped-def]
     page.goto(live_server + "/office?lang=en")
-    page.get_by_label("E-mail").fill(email)
+    page.locator("#l-email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.locator("#work").wait_for()

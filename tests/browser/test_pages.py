@@ -78,8 +78,8 @@ def test_a_report_page_under_its_policy(page, live_server, client) -> None:  # t
 def test_the_staff_pages_under_their_policy(page, watch, live_server, path) -> None:  # type: ignore[no-untyped-def]
     watch.expected_status.add(401)  # /api/auth/me before logging in
     page.goto(f"{live_server}{path}?lang=en")
-    page.get_by_label("E-mail").wait_for()  # staff.js read the page's config and showed the log-in form
-    page.get_by_label("E-mail").fill("nobody@city.example")
+    page.locator("#l-email").wait_for()  # staff.js read the page's config and showed the log-in form
+    page.locator("#l-email").fill("nobody@city.example")
     page.get_by_label("Password").fill("wrong password, long enough")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_function("() => document.getElementById('login-error').textContent !== ''")

@@ -37,7 +37,7 @@ def _report(client, description: str = "깊은 구멍") -> str:  # type: ignore[
 def _log_in(page, live_server: str, path: str, email: str, locale: str) -> None:  # type: ignore[no-untyped-def]
     password, button, _ = WORDS[locale]
     page.goto(f"{live_server}{path}?lang={locale}")
-    page.get_by_label("E-mail").fill(email)
+    page.locator("#l-email").fill(email)
     page.get_by_label(password).fill(PASSWORD)
     page.get_by_role("button", name=button, exact=True).click()
     page.locator("#log-out").wait_for()
