@@ -38,6 +38,7 @@ BARE = f"""
                r.public_id AS id, c.slug AS category, r.status,
                {report_status.group_sql("r.status")} AS status_group,
                floor(extract(epoch FROM now() - r.created_at) / 86400)::int AS age_days,
+               floor(extract(epoch FROM now() - r.updated_at) / 86400)::int AS updated_days,
                r.support_count AS supporters
         FROM reports r JOIN categories c ON c.id = r.category_id, bounds
         WHERE r.geom && bounds.geo AND (r.layer_id = %(layer_id)s

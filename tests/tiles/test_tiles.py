@@ -15,7 +15,7 @@ from mapapp.tiles import service
 from mapapp.tiles.models import LEVELS
 
 HALF = service.HALF
-PUBLIC_POINT_FIELDS = {"id", "category", "status", "status_group", "age_days", "supporters"}
+PUBLIC_POINT_FIELDS = {"id", "category", "status", "status_group", "age_days", "updated_days", "supporters"}
 CLUSTER_FIELDS = {"count", *report_status.GROUPS}
 
 
@@ -248,6 +248,8 @@ def test_point_tiles_hold_the_reports_of_the_tile_with_public_fields_only(client
             )
             created = datetime.fromisoformat(want["created_at"])
             assert props["age_days"] == (datetime.now(UTC) - created).days
+            updated = datetime.fromisoformat(want["updated_at"])
+            assert props["updated_days"] == (datetime.now(UTC) - updated).days
 
 
 def test_an_everyday_report_is_on_the_flood_layer_while_open(client, seeded):
