@@ -15,9 +15,11 @@ from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.requests import read_json_object
+from mapapp.core.settings import get_settings
 from mapapp.photos import UnsupportedMediaType
 from mapapp.ratelimit.deps import limit_by_client
 from mapapp.reports import forms, messages, queries, service
+from mapapp.tiles import service as tiles_service
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -147,8 +149,19 @@ def list_reports(
     since: Annotated[datetime | None, Query(description="only reports changed since (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = queries.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="from the previous page's 'next' link")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Public reports, newest first, built in SQL; follow `links[rel=next]` for the next page."""
+    # Revalidation (If-None-Match) answers 304 without reading a report: the tag is the layer's version.
+    tag = queries.collection_etag(session, layer=layer, query=request.url.query)
+    settings = get_settings()
+    cache = {
+        "ETag": tag,
+        "Cache-Control": f"public, max-age={settings.tiles_max_age_seconds}, "
+        f"stale-while-revalidate={settings.tiles_stale_seconds}",
+    }
+    if if_none_match and tiles_service.matches(if_none_match, tag):
+        return Response(status_code=304, headers=cache)
     next_url = str(request.url.remove_query_params("cursor"))
     body = queries.reports_feature_collection(
         session,
@@ -161,7 +174,7 @@ def list_reports(
         cursor=cursor,
         next_url=next_url,
     )
-    return Response(body, media_type=GEOJSON)
+    return Response(body, media_type=GEOJSON, headers=cache)
 
 
 @router.get("/nearby", summary="Open reports near a point")

@@ -10,6 +10,10 @@ the 256 level-16 cells under the tile and all their category/status rows, the sl
 benchmark. The map now draws the grid of level z + 2 (clusters 64 px apart, mapapp.tiles.models) and
 clusters reach z14 (grid 16), so this stores every level from 16 to 10: each tile reads 16 cells.
 
+Also for GET /api/reports: each feature's thumbnail is looked up per report; a partial index that carries the
+thumbnail's key answers it from the index alone, instead of a heap page of photos per report (the slow part of
+a page at a million reports, when those pages are not in memory).
+
 The trigger function is the same as 0011's with the new levels (CREATE OR REPLACE keeps the triggers);
 the added levels are filled from the reports already stored. Keep LEVELS in step with
 mapapp.tiles.models.LEVELS.
@@ -128,9 +132,13 @@ def upgrade() -> None:
             "DELETE FROM tile_cells WHERE n = 0;", ""
         )
     )
+    op.execute(
+        "CREATE INDEX ix_photos_before_thumb ON photos (report_id, position) INCLUDE (thumb_key) WHERE kind = 'before'"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX ix_photos_before_thumb")
     op.execute("LOCK TABLE reports IN SHARE ROW EXCLUSIVE MODE")
     op.execute(function(OLD_LEVELS))
     dropped = [lv for lv in LEVELS if lv not in OLD_LEVELS]

@@ -247,6 +247,13 @@
     L.DomEvent.disableScrollPropagation(box);
   }
 
+  // Whether every tile of the view is in, for every layer on the map (tests and bench/map_browser.py wait on it).
+  function complete() {
+    const keys = viewTiles();
+    return Object.values(state.groups).every((g) => !state.map.hasLayer(g) ||
+      keys.every((key) => g.tiles.has(key) && g.tiles.get(key).loaded));
+  }
+
   // The old-closed switch: the tiles are already here, only which points are drawn changes.
   function redraw() {
     Object.values(state.groups).forEach((group) => {
@@ -397,7 +404,7 @@
     refreshLayers(true);
     // Disaster layers are switched on and off by the city: pick the change up within seconds.
     setInterval(() => refreshLayers(false), C.refreshSeconds ? C.refreshSeconds * 1000 : 15000);
-    window.mapapp = { reload: () => loadReports(true), refreshLayers: () => refreshLayers(false), state };
+    window.mapapp = { reload: () => loadReports(true), refreshLayers: () => refreshLayers(false), complete, state };
     document.dispatchEvent(new CustomEvent("mapapp:ready", { detail: state.map }));
   }
 
