@@ -12,13 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp import routing
+from mapapp.core import cells
 from mapapp.core import status as report_status
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.jurisdictions import places
 from mapapp.reports import filters
 from mapapp.reports.service import ReportNotFound
-from mapapp.tiles.models import LEVELS
 
 DEFAULT_LIMIT, MAX_LIMIT = 1000, 10000
 MEDIA = "/media/"
@@ -182,16 +182,6 @@ _BOX_ESTIMATE_SQL = text("""
 BOX_ESTIMATE_CELLS = 64  # the finest stored level at which the box covers at most this many cells is summed
 
 
-def _cell(lon: float, lat: float, level: int) -> tuple[int, int]:
-    """The Web Mercator cell (ST_TileEnvelope's grid) holding a point at a level."""
-    n = 2**level
-    lat = max(min(lat, 85.0511), -85.0511)
-    phi = math.radians(lat)
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2 * n)
-    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
-
-
 def read_box_first(session: Session, box: tuple[float, float, float, float], limit: int) -> bool:
     """Whether reading the box through the spatial index reads fewer rows than walking the newest first.
 
@@ -200,10 +190,10 @@ def read_box_first(session: Session, box: tuple[float, float, float, float], lim
     what its own reports cost, and a box over the whole city still stops after a page.
     """
     west, south, east, north = box
-    level, x0, y0, x1, y1 = LEVELS[-1], 0, 0, 0, 0
-    for level in LEVELS:
-        x0, y0 = _cell(west, north, level)
-        x1, y1 = _cell(east, south, level)
+    level, x0, y0, x1, y1 = cells.LEVELS[-1], 0, 0, 0, 0
+    for level in cells.LEVELS:
+        x0, y0 = cells.cell_of(west, north, level)
+        x1, y1 = cells.cell_of(east, south, level)
         if (x1 - x0 + 1) * (y1 - y0 + 1) <= BOX_ESTIMATE_CELLS:
             break
     row = session.execute(_BOX_ESTIMATE_SQL, {"level": level, "x0": x0, "x1": x1, "y0": y0, "y1": y1}).one()

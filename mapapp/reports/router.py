@@ -10,16 +10,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mapapp import photos
-from mapapp.core import openapi
+from mapapp.core import caching, openapi
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.requests import read_json_object
-from mapapp.core.settings import get_settings
 from mapapp.photos import UnsupportedMediaType
 from mapapp.ratelimit.deps import limit_by_client
 from mapapp.reports import forms, messages, queries, service
-from mapapp.tiles import service as tiles_service
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -154,13 +152,8 @@ def list_reports(
     """Public reports, newest first, built in SQL; follow `links[rel=next]` for the next page."""
     # Revalidation (If-None-Match) answers 304 without reading a report: the tag is the layer's version.
     tag = queries.collection_etag(session, layer=layer, query=request.url.query)
-    settings = get_settings()
-    cache = {
-        "ETag": tag,
-        "Cache-Control": f"public, max-age={settings.tiles_max_age_seconds}, "
-        f"stale-while-revalidate={settings.tiles_stale_seconds}",
-    }
-    if if_none_match and tiles_service.matches(if_none_match, tag):
+    cache = caching.cache_headers(tag)
+    if if_none_match and caching.matches(if_none_match, tag):
         return Response(status_code=304, headers=cache)
     next_url = str(request.url.remove_query_params("cursor"))
     body = queries.reports_feature_collection(

@@ -6,9 +6,11 @@ in the same transaction as the change to the report.
 
 from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, SmallInteger, String, Table
 
-# The Web Mercator levels whose cells are counted (migration 0013b's LEVELS), finest first: each cluster
-# zoom from 8 to 14 reads its own grid level z + CLUSTER_SHIFT, a few hundred rows a tile.
-LEVELS = (16, 15, 14, 13, 12, 11, 10)
+from mapapp.core import cells
+
+# The levels whose cells are counted (mapapp.core.cells): each cluster zoom from 8 to 14 reads its own grid
+# level z + CLUSTER_SHIFT, a few hundred rows a tile.
+LEVELS = cells.LEVELS
 # A low-zoom tile draws one cluster per cell of zoom z + CLUSTER_SHIFT: 4 × 4 cells, 64 px apart on a 256 px
 # tile, about the spacing at which 40 px cluster badges do not overlap.
 CLUSTER_SHIFT = 2

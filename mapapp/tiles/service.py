@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mapapp.core import caching
 from mapapp.core import status as report_status
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.settings import get_settings
@@ -299,7 +300,7 @@ def get_tile(
     check_tile(z, x, y)
     ctx = layer_context(session, layer=layer, category=tile_filters.category)
     tag = etag(ctx, tile_filters, z, x, y)
-    if if_none_match and matches(if_none_match, tag):
+    if if_none_match and caching.matches(if_none_match, tag):
         return Tile(body=None, etag=tag)
     cache = tile_cache() if ctx.hot else None
     if cache is not None and (body := cache.get(tag)) is not None:
@@ -308,13 +309,6 @@ def get_tile(
     if cache is not None:
         cache.put(tag, body)
     return Tile(body=body, etag=tag, cached=False)
-
-
-def matches(if_none_match: str, tag: str) -> bool:
-    """Whether an If-None-Match header names this ETag (weak comparison, RFC 9110 §13.1.2)."""
-    if if_none_match.strip() == "*":
-        return True
-    return any(t.strip().removeprefix("W/") == tag for t in if_none_match.split(","))
 
 
 def tilejson(session: Session, *, layer: str, query: str, bounds: list[float] | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ a page at a million reports, when those pages are not in memory).
 
 The trigger function is the same as 0011's with the new levels (CREATE OR REPLACE keeps the triggers);
 the added levels are filled from the reports already stored. Keep LEVELS in step with
-mapapp.tiles.models.LEVELS.
+mapapp.core.cells.LEVELS.
 """
 
 # ruff: noqa: S608 - the SQL here is put together from this file's own constants; no value comes from outside
