@@ -21,37 +21,28 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.common import bench_database, generated_city, load_average, serving
-from mapapp.core.db import get_engine
-from mapapp.reports.queries import FEATURE_SQL, FROM_SQL, MAX_LIMIT, MEDIA
+from mapapp.core.db import get_engine, transaction
+from mapapp.reports.queries import MAX_LIMIT, MEDIA, collection_sql, read_box_first
 
 CENTRE = (126.9780, 37.5665)  # Seoul City Hall
 
-FEATURE_BARE = FEATURE_SQL.replace(":media", "%(media)s")
-# The endpoint's statement with nothing of the app around it: limit + 1 rows numbered by a window
-# function, the page aggregated in SQL, the last id kept for the next page's cursor.
-BARE_SQL = f"""
-    SELECT count(*) AS n,
-           min(page.id) FILTER (WHERE page.rn <= %(limit)s - 1) AS last_id,
-           json_build_object(
-               'type', 'FeatureCollection',
-               'features', coalesce(json_agg(page.feature ORDER BY page.id DESC)
-                                    FILTER (WHERE page.rn <= %(limit)s - 1), '[]'::json)
-           )::text AS body
-    FROM (
-        SELECT r.id, row_number() OVER (ORDER BY r.id DESC) AS rn, {FEATURE_BARE} AS feature
-        {FROM_SQL}
-        WHERE r.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
-        ORDER BY r.id DESC
-        LIMIT %(limit)s
-    ) page
-"""  # noqa: S608 - fixed SQL
+
+def bare_sql(box_first: bool) -> str:
+    """The endpoint's statement with nothing of the app around it, for psycopg2: the same shape the endpoint
+    picks for the box (queries.read_box_first), limit + 1 rows numbered by the window function paging needs,
+    the page aggregated in SQL, the last id kept for the next page's cursor."""
+    where = "r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
+    sql = collection_sql(where, box_first=box_first)
+    for name in ("media", "west", "south", "east", "north", "limit"):
+        sql = sql.replace(f":{name}", f"%({name})s")
+    return sql
 
 
 def box_holding(target: int) -> tuple[tuple[float, float, float, float], int]:
     """A box around City Hall holding about `target` reports (grown until it does), and its count."""
     half = 0.002
     with get_engine().connect() as conn:
-        while True:
+        while half < 1:  # past the whole city: the table holds fewer than `target`
             box = (CENTRE[0] - half * 1.26, CENTRE[1] - half, CENTRE[0] + half * 1.26, CENTRE[1] + half)
             count = conn.execute(
                 text("SELECT count(*) FROM reports WHERE geom && ST_MakeEnvelope(:w, :s, :e, :n, 4326)"),
@@ -60,14 +51,18 @@ def box_holding(target: int) -> tuple[tuple[float, float, float, float], int]:
             if count >= target:
                 return box, count
             half *= 1.1
+    return box, count
 
 
 def run_box(port: int, cur: psycopg2.extensions.cursor, target: int, repeat: int) -> dict[str, object]:
     box, count = box_holding(target)
     limit = min(target, MAX_LIMIT)
     url = f"http://127.0.0.1:{port}/api/reports?bbox={','.join(f'{v:.6f}' for v in box)}&limit={limit}"
-    params = {"media": MEDIA, "w": round(box[0], 6), "s": round(box[1], 6), "e": round(box[2], 6)}
-    params |= {"n": round(box[3], 6), "limit": limit + 1}
+    params = {"media": MEDIA, "west": round(box[0], 6), "south": round(box[1], 6), "east": round(box[2], 6)}
+    params |= {"north": round(box[3], 6), "limit": limit + 1}
+    with transaction() as session:
+        box_first = read_box_first(session, (params["west"], params["south"], params["east"], params["north"]), limit)
+    statement = bare_sql(box_first)
     ours, bare, sizes = [], [], set()
     with httpx.Client(timeout=120) as client:
         for i in range(repeat + 2):  # interleaved; the first two of each warm up
@@ -75,7 +70,7 @@ def run_box(port: int, cur: psycopg2.extensions.cursor, target: int, repeat: int
             response = client.get(url)
             ours_body = response.content
             t1 = time.perf_counter()
-            cur.execute(BARE_SQL, params)
+            cur.execute(statement, params)
             bare_body = cur.fetchone()[2]
             t2 = time.perf_counter()
             assert response.status_code == 200, response.text[:200]
@@ -86,6 +81,7 @@ def run_box(port: int, cur: psycopg2.extensions.cursor, target: int, repeat: int
     return {
         "target": target,
         "in box": count,
+        "shape": "box first" if box_first else "newest first",
         "limit": limit,
         "bytes (bare, ours)": sorted(sizes),
         "bare": statistics.median(bare) * 1000,
@@ -107,13 +103,17 @@ def main() -> None:
         cur = conn.cursor()
         psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cur)  # bytes, as the endpoint takes them
         with serving(url) as port:
-            rows = [run_box(port, cur, int(target), args.repeat) for target in args.boxes.split(",")]
+            rows = [
+                run_box(port, cur, int(target), args.repeat)
+                for target in args.boxes.split(",")
+                if int(target) <= args.reports
+            ]
         conn.close()
         print(f"load average after: {load_average()}")
     for row in rows:
         bare, ours = float(row["bare"]), float(row["ours"])  # type: ignore[arg-type]
         print(
-            f"box of ~{row['target']:,} reports ({row['in box']:,} in it, limit {row['limit']:,}; "
+            f"box of ~{row['target']:,} reports ({row['in box']:,} in it, limit {row['limit']:,}, {row['shape']}; "
             f"bytes {row['bytes (bare, ours)']}): bare SQL {bare:7.1f} ms, GET /api/reports {ours:7.1f} ms "
             f"median ({ours / bare:.2f}x bare)"
         )

@@ -163,6 +163,9 @@ VENDOR = {  # URL name -> folder inside the npm package
     "markercluster": "leaflet.markercluster/dist",
     "swagger-ui": "swagger-ui-dist",
     "exifr": "exifr/dist",
+    "vector-tile": "@mapbox/vector-tile",
+    "point-geometry": "@mapbox/point-geometry",
+    "pbf": "pbf",
 }
 
 

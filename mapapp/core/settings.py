@@ -162,7 +162,7 @@ class Settings(BaseSettings):
     # HTTP caching of tiles; bytes of hot tiles of active disaster layers kept in each process.
     tiles_min_zoom: int = Field(default=0, ge=0, le=22)
     tiles_max_zoom: int = Field(default=22, ge=0, le=24)
-    tiles_cluster_below_zoom: int = Field(default=14, ge=0, le=17)
+    tiles_cluster_below_zoom: int = Field(default=15, ge=0, le=17)
     tiles_max_age_seconds: int = Field(default=30, ge=0)
     tiles_stale_seconds: int = Field(default=300, ge=0)
     tiles_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)

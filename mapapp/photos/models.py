@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
@@ -10,7 +10,17 @@ from mapapp.core.db import Base
 
 class Photo(Base):
     __tablename__ = "photos"
-    __table_args__ = (Index("ix_photos_report", "report_id", "position"),)
+    __table_args__ = (
+        Index("ix_photos_report", "report_id", "position"),
+        # GET /api/reports takes each report's first thumbnail from this index alone (migration 0013b).
+        Index(
+            "ix_photos_before_thumb",
+            "report_id",
+            "position",
+            postgresql_include=["thumb_key"],
+            postgresql_where=text("kind = 'before'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))

@@ -1,6 +1,7 @@
 """Public reads, built in SQL and passed through as JSON text: no private field is ever selected."""
 
 import base64
+import hashlib
 import json
 import math
 from datetime import datetime
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp import routing
+from mapapp.core import cells
 from mapapp.core import status as report_status
 from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput
@@ -111,23 +113,7 @@ def reports_feature_collection(
     filters.updated_since(where, since)
     if cursor:
         where.add("r.id < :after", after=_cursor_decode(cursor))
-    # One pass: limit + 1 rows tell whether there is a next page; only `limit` of them are sent.
-    sql = f"""
-        SELECT count(*) AS n,
-               min(page.id) FILTER (WHERE page.rn <= :limit - 1) AS last_id,
-               json_build_object(
-                   'type', 'FeatureCollection',
-                   'features', coalesce(json_agg(page.feature ORDER BY page.id DESC)
-                                        FILTER (WHERE page.rn <= :limit - 1), '[]'::json)
-               )::text AS body
-        FROM (
-            SELECT r.id, row_number() OVER (ORDER BY r.id DESC) AS rn, {FEATURE_SQL} AS feature
-            {FROM_SQL}
-            WHERE {where.sql()}
-            ORDER BY r.id DESC
-            LIMIT :limit
-        ) page
-    """  # noqa: S608 - the WHERE clauses are fixed strings; every value is a bound parameter
+    sql = collection_sql(where.sql(), box_first=bbox is not None and read_box_first(session, bbox, limit))
     n, last_id, body = _fetch_raw(session, sql, where.params)
     if n > limit and next_url:
         link = next_url + ("&" if "?" in next_url else "?") + "cursor=" + _cursor_encode(last_id)
@@ -135,6 +121,86 @@ def reports_feature_collection(
         links = ', "links": [{"rel": "next", "type": "application/geo+json", "href": ' + json.dumps(link) + "}]}"
         body = body[:-1] + links.encode()
     return body
+
+
+# The version the tile triggers keep per layer (migration 0011) changes with every change to a report the layer
+# shows; the greatest of them changes with every change to any report (each change takes a new number).
+_VERSION_SQL = text("""
+    SELECT coalesce(max(v.version), 0) || '.' || count(*) FROM tile_layer_versions v
+    WHERE CAST(:layer AS text) IS NULL OR v.layer_id = (SELECT id FROM layers WHERE slug = :layer)
+""")
+
+
+def collection_etag(session: Session, *, layer: str | None, query: str) -> str:
+    """A strong ETag for a GeoJSON answer: the version of the reports it can show and the query asked."""
+    version = session.execute(_VERSION_SQL, {"layer": layer}).scalar_one()
+    basis = f"{version}|{'&'.join(sorted(query.split('&')))}"
+    return f'"g{version}-{hashlib.sha256(basis.encode()).hexdigest()[:24]}"'
+
+
+def collection_sql(where: str, *, box_first: bool) -> str:
+    """The page of a FeatureCollection in one pass: limit + 1 rows tell whether there is a next page, and
+    only `limit` of them are sent.
+
+    box_first: the reports matching `where` are found first (through the spatial index, in a CTE the planner
+    must finish) and only the newest limit + 1 of them are shaped. Otherwise the planner is free, and for a
+    box holding much of the table it walks the primary key newest first and stops at the page's end.
+    """
+    if box_first:
+        source = f"""
+            WITH matched AS MATERIALIZED (
+                SELECT r.id FROM reports r JOIN categories c ON c.id = r.category_id JOIN layers l ON l.id = r.layer_id
+                WHERE {where}
+            ), newest AS (SELECT id FROM matched ORDER BY id DESC LIMIT :limit)
+            SELECT r.id, row_number() OVER (ORDER BY r.id DESC) AS rn, {FEATURE_SQL} AS feature
+            {FROM_SQL}
+            WHERE r.id IN (SELECT id FROM newest)
+            ORDER BY r.id DESC"""  # noqa: S608 - fixed clauses, bound values
+    else:
+        source = f"""
+            SELECT r.id, row_number() OVER (ORDER BY r.id DESC) AS rn, {FEATURE_SQL} AS feature
+            {FROM_SQL}
+            WHERE {where}
+            ORDER BY r.id DESC
+            LIMIT :limit"""
+    return f"""
+        SELECT count(*) AS n,
+               min(page.id) FILTER (WHERE page.rn <= :limit - 1) AS last_id,
+               json_build_object(
+                   'type', 'FeatureCollection',
+                   'features', coalesce(json_agg(page.feature ORDER BY page.id DESC)
+                                        FILTER (WHERE page.rn <= :limit - 1), '[]'::json)
+               )::text AS body
+        FROM ({source}) page
+    """  # noqa: S608 - the WHERE clauses are fixed strings; every value is a bound parameter
+
+
+# The reports in a box, over-counted from the cells the tile triggers keep (every layer, category and status),
+# and the table's size as the planner knows it.
+_BOX_ESTIMATE_SQL = text("""
+    SELECT coalesce(sum(n), 0) AS in_box, (SELECT reltuples FROM pg_class WHERE oid = 'reports'::regclass) AS total
+    FROM tile_cells WHERE level = :level AND x BETWEEN :x0 AND :x1 AND y BETWEEN :y0 AND :y1
+""")
+BOX_ESTIMATE_CELLS = 64  # the finest stored level at which the box covers at most this many cells is summed
+
+
+def read_box_first(session: Session, box: tuple[float, float, float, float], limit: int) -> bool:
+    """Whether reading the box through the spatial index reads fewer rows than walking the newest first.
+
+    The box first reads the K reports in it; the walk reads about limit x N / K before it has a page. The
+    first is chosen when K x K <= limit x N: a box the size of a district, whatever the table holds, costs
+    what its own reports cost, and a box over the whole city still stops after a page.
+    """
+    west, south, east, north = box
+    level, x0, y0, x1, y1 = cells.LEVELS[-1], 0, 0, 0, 0
+    for level in cells.LEVELS:
+        x0, y0 = cells.cell_of(west, north, level)
+        x1, y1 = cells.cell_of(east, south, level)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) <= BOX_ESTIMATE_CELLS:
+            break
+    row = session.execute(_BOX_ESTIMATE_SQL, {"level": level, "x0": x0, "x1": x1, "y0": y0, "y1": y1}).one()
+    in_box, total = int(row.in_box), max(float(row.total or 0), float(row.in_box))
+    return in_box * in_box <= limit * total
 
 
 def _fetch_raw(session: Session, sql: str, params: dict[str, Any]) -> tuple[int, int, bytes]:

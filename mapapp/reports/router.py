@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mapapp import photos
-from mapapp.core import openapi
+from mapapp.core import caching, openapi
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.errors import InvalidInput, NotFound
@@ -147,8 +147,14 @@ def list_reports(
     since: Annotated[datetime | None, Query(description="only reports changed since (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = queries.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="from the previous page's 'next' link")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Public reports, newest first, built in SQL; follow `links[rel=next]` for the next page."""
+    # Revalidation (If-None-Match) answers 304 without reading a report: the tag is the layer's version.
+    tag = queries.collection_etag(session, layer=layer, query=request.url.query)
+    cache = caching.cache_headers(tag)
+    if if_none_match and caching.matches(if_none_match, tag):
+        return Response(status_code=304, headers=cache)
     next_url = str(request.url.remove_query_params("cursor"))
     body = queries.reports_feature_collection(
         session,
@@ -161,7 +167,7 @@ def list_reports(
         cursor=cursor,
         next_url=next_url,
     )
-    return Response(body, media_type=GEOJSON)
+    return Response(body, media_type=GEOJSON, headers=cache)
 
 
 @router.get("/nearby", summary="Open reports near a point")

@@ -1,4 +1,4 @@
-"""The tables the tile triggers maintain (migration 0011). The application only reads them.
+"""The tables the tile triggers maintain (migrations 0011 and 0013b). The application only reads them.
 
 They are on their own MetaData, not the ORM's: no code path writes them, the triggers on `reports` do,
 in the same transaction as the change to the report.
@@ -6,10 +6,14 @@ in the same transaction as the change to the report.
 
 from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, SmallInteger, String, Table
 
-# The Web Mercator levels whose cells are counted (the migration's LEVELS), finest first.
-LEVELS = (16, 14, 12, 10)
-# A low-zoom tile draws one cluster per cell of zoom z + CLUSTER_SHIFT (8 × 8 cells, 32 px on a 256 px tile).
-CLUSTER_SHIFT = 3
+from mapapp.core import cells
+
+# The levels whose cells are counted (mapapp.core.cells): each cluster zoom from 8 to 14 reads its own grid
+# level z + CLUSTER_SHIFT, a few hundred rows a tile.
+LEVELS = cells.LEVELS
+# A low-zoom tile draws one cluster per cell of zoom z + CLUSTER_SHIFT: 4 × 4 cells, 64 px apart on a 256 px
+# tile, about the spacing at which 40 px cluster badges do not overlap.
+CLUSTER_SHIFT = 2
 
 metadata = MetaData()
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
+from mapapp.core.caching import cache_headers
 from mapapp.core.deps import SessionDep
-from mapapp.core.settings import get_settings
 from mapapp.tiles import service
 from mapapp.web import city
 
@@ -15,15 +15,6 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 StatusQuery = Annotated[list[str] | None, Query(description="status or group (open, in_progress, resolved, closed)")]
 SinceQuery = Annotated[datetime | None, Query(description="only reports changed since (ISO 8601)")]
-
-
-def _cache_headers(etag: str) -> dict[str, str]:
-    settings = get_settings()
-    return {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={settings.tiles_max_age_seconds}, "
-        f"stale-while-revalidate={settings.tiles_stale_seconds}",
-    }
 
 
 @router.get("/{layer}.json", summary="TileJSON of a layer's report tiles")
@@ -56,6 +47,6 @@ def layer_tile(
     tile_filters = service.TileFilters(statuses=service.expand_statuses(status), category=category or None, since=since)
     tile = service.get_tile(session, layer=layer, z=z, x=x, y=y, tile_filters=tile_filters, if_none_match=if_none_match)
     if tile.body is None:
-        return Response(status_code=304, headers=_cache_headers(tile.etag))
-    headers = _cache_headers(tile.etag) | {"X-Tile-Cache": "hit" if tile.cached else "miss"}
+        return Response(status_code=304, headers=cache_headers(tile.etag))
+    headers = cache_headers(tile.etag) | {"X-Tile-Cache": "hit" if tile.cached else "miss"}
     return Response(tile.body, media_type=service.MVT_MEDIA_TYPE, headers=headers)

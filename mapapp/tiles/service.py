@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mapapp.core import caching
 from mapapp.core import status as report_status
 from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.settings import get_settings
 from mapapp.layers.state import effective_state_sql
 from mapapp.reports import filters
-from mapapp.tiles.models import cell_level
+from mapapp.tiles.models import CLUSTER_SHIFT, cell_level
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 EXTENT, BUFFER = 4096, 64
@@ -168,6 +169,7 @@ def points_sql(where: str) -> str:
                    r.public_id AS id, c.slug AS category, r.status,
                    {report_status.group_sql("r.status")} AS status_group,
                    floor(extract(epoch FROM now() - r.created_at) / 86400)::int AS age_days,
+                   floor(extract(epoch FROM now() - r.updated_at) / 86400)::int AS updated_days,
                    r.support_count AS supporters
             FROM reports r JOIN categories c ON c.id = r.category_id, bounds
             WHERE r.geom && bounds.geo AND {where}
@@ -220,7 +222,7 @@ def build_tile(session: Session, ctx: LayerContext, tile_filters: TileFilters, z
     if z < get_settings().tiles_cluster_below_zoom:
         if tile_filters.since is not None:
             where = _where("r", ctx, tile_filters, params)
-            params |= {"since": tile_filters.since, "display": min(z + 3, 30)}
+            params |= {"since": tile_filters.since, "display": min(z + CLUSTER_SHIFT, 30)}
             sql = clusters_from_reports_sql(where)
         else:
             where = _where("cl", ctx, tile_filters, params)
@@ -301,7 +303,7 @@ def get_tile(
     check_tile(z, x, y)
     ctx = layer_context(session, layer=layer, category=tile_filters.category)
     tag = etag(ctx, tile_filters, z, x, y)
-    if if_none_match and matches(if_none_match, tag):
+    if if_none_match and caching.matches(if_none_match, tag):
         return Tile(body=None, etag=tag)
     cache = tile_cache() if ctx.hot else None
     if cache is not None and (body := cache.get(tag)) is not None:
@@ -310,13 +312,6 @@ def get_tile(
     if cache is not None:
         cache.put(tag, body)
     return Tile(body=body, etag=tag, cached=False)
-
-
-def matches(if_none_match: str, tag: str) -> bool:
-    """Whether an If-None-Match header names this ETag (weak comparison, RFC 9110 §13.1.2)."""
-    if if_none_match.strip() == "*":
-        return True
-    return any(t.strip().removeprefix("W/") == tag for t in if_none_match.split(","))
 
 
 def tilejson(session: Session, *, layer: str, query: str, bounds: list[float] | None) -> dict[str, Any]:
@@ -332,6 +327,7 @@ def tilejson(session: Session, *, layer: str, query: str, bounds: list[float] | 
         "status": "String: the workflow status",
         "status_group": f"String: {', '.join(GROUPS)}",
         "age_days": "Number: whole days since the report was filed",
+        "updated_days": "Number: whole days since the report last changed",
         "supporters": "Number: 'me too's",
     }
     cluster_fields = {"count": "Number: reports in the cluster"} | {

@@ -13,7 +13,6 @@ from mapapp.web.security import add_nonce, json_for_html
 
 LEAFLET_JS = [
     ("leaflet", "/static/vendor/leaflet/leaflet.js"),
-    ("markercluster", "/static/vendor/markercluster/leaflet.markercluster.js"),
 ]
 LEAFLET_CSS = [
     ("leaflet_css", "/static/vendor/leaflet/leaflet.css"),
@@ -21,6 +20,7 @@ LEAFLET_CSS = [
     ("markercluster_default_css", "/static/vendor/markercluster/MarkerCluster.Default.css"),
     ("app_css", "/static/css/app.css"),
 ]
+IMPORT_MAP = {"imports": {"@mapbox/point-geometry": "/static/vendor/point-geometry/index.js"}}
 # The marker colour of each public status group (the CSS dots use the same colours).
 STATUS_COLORS = {"open": "#dc2626", "in_progress": "#f59e0b", "resolved": "#16a34a", "closed": "#6b7280"}
 # Before any city exists: the whole world, and a notice saying what to do.
@@ -36,6 +36,7 @@ MAP_MESSAGES: dict[str, dict[str, str]] = {
         "ko": "이 레이어는 지금 활성화되어 있지 않습니다.",
         "en": "This layer is not active now.",
     },
+    "cluster_reports": {"ko": "건의 신고 (눌러서 확대)", "en": "reports (click to zoom in)"},
     "no_city": {
         "ko": "아직 도시가 없습니다. 관리자가 경계를 가져오면(mapapp boundaries import) 지도가 그 도시에서 열립니다.",
         "en": "No city yet: once an administrator imports its boundaries (mapapp boundaries import), "
@@ -91,12 +92,19 @@ def map_page(*, locale: str, config: dict[str, Any], panel_html: str, title: str
         "statusGroups": list(report_status.GROUPS),
         "closedGroups": list(report_status.CLOSED_GROUPS),
         "statusColors": STATUS_COLORS,
+        # Below this zoom the tiles carry clusters (mapapp.tiles), from it up report points.
+        "clusterBelowZoom": get_settings().tiles_cluster_below_zoom,
     }
     # A data block, not a script: the CSP allows no inline script of ours; map.js and report.js read it.
     figure.header.add_child(
         Element(f'<script type="application/json" id="mapapp-config">{json_for_html(payload)}</script>'),
         name="mapapp_config",
     )
+    # The tile decoder is an ES module from npm; the import map names where its own import is served.
+    figure.header.add_child(
+        Element(f'<script type="importmap" nonce="{nonce}">{json_for_html(IMPORT_MAP)}</script>'), name="import_map"
+    )
+    figure.header.add_child(Element('<script type="module" src="/static/js/mvt.js"></script>'), name="mvt_js")
     figure.header.add_child(JavascriptLink("/static/js/common.js"), name="common_js")
     figure.header.add_child(JavascriptLink("/static/js/map.js"), name="map_js")
     figure.header.add_child(JavascriptLink("/static/js/report.js"), name="report_js")

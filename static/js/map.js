@@ -1,5 +1,5 @@
-// The map: switchable layers, district boundaries, reports loaded by the visible box and clustered,
-// coloured by status, with popups. Runs once folium has created the Leaflet map.
+// The map: switchable layers, district boundaries, and every report from our vector tiles (clusters with
+// their true counts at city zooms, points coloured by status with popups at street zooms). Runs once folium has created the Leaflet map.
 (function () {
   "use strict";
   // The page's settings and texts, from the JSON data block the server writes (no inline script: CSP).
@@ -9,16 +9,19 @@
   const COLORS = C.statusColors;  // status group -> colour, from the server (mapapp.core.status)
   const OLD_CLOSED_DAYS = 30;
   const state = { map: null, groups: {}, layers: [], showOld: false, boundaries: null, labels: null, control: null,
-                  messages: {}, tilesShown: null };
+                  messages: {}, tilesShown: null, categoryNames: {} };
 
   function daysSince(iso) { return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 86400000)); }
 
+  // A report's popup, first from what its tile says, then (once fetched) with its photo.
   function popupHtml(p) {
-    const img = p.thumbnail ? `<img src="${esc(api(p.thumbnail))}" alt="${esc(t.photo_alt)}: ${esc(name(p.category_name))}">` : "";
+    const category = state.categoryNames[p.category] || p.category_name;
+    const img = p.thumbnail ? `<img src="${esc(api(p.thumbnail))}" alt="${esc(t.photo_alt)}: ${esc(name(category))}">` : "";
     const status = t["status_" + p.status_group] || p.status;
-    return `<div class="popup">${img}<strong>${esc(name(p.category_name))}</strong><br>` +
+    const age = p.created_at ? daysSince(p.created_at) : p.age_days;
+    return `<div class="popup">${img}<strong>${esc(name(category))}</strong><br>` +
       `<span class="dot ${esc(p.status_group)}"></span>${esc(status)}` +
-      `<div class="meta">${daysSince(p.created_at)} ${esc(t.age_days)} · ${esc(p.supporters)} ${esc(t.supporters)}</div>` +
+      `<div class="meta">${esc(age)} ${esc(t.age_days)} · ${esc(p.supporters)} ${esc(t.supporters)}</div>` +
       `<a href="${esc(api("/reports/" + encodeURIComponent(p.id)))}" target="${C.embed ? "_blank" : "_self"}">${esc(t.details)}</a></div>`;
   }
 
@@ -30,38 +33,136 @@
       radius: finished ? 6 : 8, color: "#ffffff", weight: 2, fillColor: COLORS[p.status_group] || "#2563eb",
       fillOpacity: finished ? 0.55 : 0.95, dashArray: finished ? "2 3" : null,
     });
-    m.feature = feature;
+    m.feature = { type: "Feature", id: p.id, geometry: feature.geometry, properties: p };
     m.bindPopup(() => popupHtml(p));
-    m.options.alt = name(p.category_name);
+    m.on("popupopen", async () => {  // the photo and the exact age are not in the tile: ask for the report
+      try {
+        const res = await fetch(api("/api/reports/" + encodeURIComponent(p.id)));
+        if (res.ok && m.isPopupOpen()) m.setPopupContent(popupHtml((await res.json()).properties));
+      } catch (e) { console.warn("mapapp: report not fetched", e); }
+    });
+    m.options.alt = name(state.categoryNames[p.category]);
     return m;
   }
 
-  function visible(feature) {
-    const p = feature.properties;
-    if (C.district && p.district !== C.district) return false;
-    if (!state.showOld && p.status_group === "closed" && daysSince(p.updated_at) > OLD_CLOSED_DAYS) return false;
-    return true;
+  // Every report below the street zooms is in a cluster with its true count; a click zooms in on it.
+  function clusterMarker(feature) {
+    const n = feature.properties.count;
+    const [lon, lat] = feature.geometry.coordinates;
+    if (n === 1) {  // a lone report: its status colour, as a point; a click zooms in to the point itself
+      const group = C.statusGroups.find((g) => feature.properties[g] === 1);
+      const finished = C.closedGroups.includes(group);
+      const dot = L.circleMarker([lat, lon], {
+        radius: finished ? 5 : 7, color: "#ffffff", weight: 2, fillColor: COLORS[group] || "#2563eb",
+        fillOpacity: finished ? 0.55 : 0.95, dashArray: finished ? "2 3" : null,
+      });
+      dot.feature = { type: "Feature", id: null, geometry: feature.geometry, properties: feature.properties };
+      dot.clusterCount = 1;
+      dot.on("click", () => state.map.setView(dot.getLatLng(), C.clusterBelowZoom));
+      return dot;
+    }
+    const label = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
+    const size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    const m = L.marker([lat, lon], {
+      icon: L.divIcon({ html: `<div><span>${esc(label)}</span></div>`, className: `marker-cluster marker-cluster-${size}`,
+                        iconSize: L.point(40, 40) }),
+      title: `${n.toLocaleString(C.locale)} ${t.cluster_reports}`, alt: `${n} ${t.cluster_reports}`,
+    });
+    m.feature = { type: "Feature", id: null, geometry: feature.geometry, properties: feature.properties };
+    m.clusterCount = n;
+    m.on("click", () => state.map.setView(m.getLatLng(), Math.min(state.map.getZoom() + 2, C.clusterBelowZoom)));
+    return m;
+  }
+
+  // Old closed reports are hidden until asked for; clusters always count every report (the legend says so).
+  function visible(p) {
+    return state.showOld || p.status_group !== "closed" || p.updated_days <= OLD_CLOSED_DAYS;
+  }
+
+  // Vector tiles: the view's tiles at the map's zoom, clusters below C.clusterBelowZoom, report points from
+  // there up. Point tiles hold every report in them, so past POINT_TILE_ZOOM the map keeps reading those.
+  const POINT_TILE_ZOOM = 16;
+  function viewTiles() {
+    const map = state.map;
+    const z = Math.max(0, Math.min(POINT_TILE_ZOOM, Math.round(map.getZoom())));
+    const b = map.getBounds(), n = 2 ** z;
+    const nw = map.project(b.getNorthWest(), z).divideBy(256).floor();
+    const se = map.project(b.getSouthEast(), z).divideBy(256).floor();
+    const keys = [];
+    for (let x = Math.max(0, nw.x); x <= Math.min(n - 1, se.x); x++) {
+      for (let y = Math.max(0, nw.y); y <= Math.min(n - 1, se.y); y++) keys.push(`${z}/${x}/${y}`);
+    }
+    return keys;
+  }
+
+  // The filters of the page's own address (status, category, since) go to the tile URLs.
+  function tileQuery() {
+    const page = new URLSearchParams(window.location.search), query = new URLSearchParams();
+    page.getAll("status").forEach((s) => query.append("status", s));
+    ["category", "since"].forEach((k) => { if (page.get(k)) query.set(k, page.get(k)); });
+    const q = query.toString();
+    return q ? "?" + q : "";
+  }
+
+  function drawTile(group, key, tile) {
+    (tile.markers || []).forEach((m) => group.removeLayer(m));
+    tile.markers = (tile.clusters || []).map(clusterMarker)
+      .concat((tile.points || []).filter((f) => visible(f.properties)).map(marker));
+    tile.markers.forEach((m) => group.addLayer(m));
+  }
+
+  // How many reports the view shows for a layer: points drawn and hidden, plus the clusters' counts.
+  function tally(group) {
+    const out = { tiles: 0, points: 0, hidden: 0, clustered: 0, total: 0 };
+    group.tiles.forEach((tile) => {
+      if (!tile.loaded) return;
+      out.tiles += 1;
+      const shown = tile.points.filter((f) => visible(f.properties)).length;
+      out.points += shown;
+      out.hidden += tile.points.length - shown;
+      out.clustered += tile.clusters.reduce((sum, f) => sum + f.properties.count, 0);
+    });
+    out.total = out.points + out.hidden + out.clustered;
+    return out;
+  }
+
+  async function loadTile(slug, group, key, fresh) {
+    const [z, x, y] = key.split("/").map(Number);
+    // A reload asks the server again (If-None-Match): a report just sent must show at once.
+    const res = await fetch(api(`/tiles/${encodeURIComponent(slug)}/${key}.mvt${tileQuery()}`),
+                            fresh ? { cache: "no-cache" } : {});
+    if (!res.ok) throw new Error(`tile ${key}: ${res.status}`);
+    const decoded = window.mapappTiles.decode(await res.arrayBuffer(), z, x, y);
+    const tile = group.tiles.get(key);
+    if (!tile || state.groups[slug] !== group) return;  // the view moved on while it loaded
+    tile.clusters = decoded.clusters || [];
+    tile.points = decoded.reports || [];
+    tile.loaded = true;
+    drawTile(group, key, tile);
   }
 
   let loadTimer = null;
-  function scheduleLoad() { clearTimeout(loadTimer); loadTimer = setTimeout(loadReports, 250); }
+  function scheduleLoad() { clearTimeout(loadTimer); loadTimer = setTimeout(() => loadReports(false), 150); }
 
-  async function loadReports() {
-    const b = state.map.getBounds();
-    // Zoomed far out (the world view before any city exists) the view is wider than the world: ask
-    // for what exists, never a box the API must refuse.
-    const clamp = (v, limit) => Math.max(-limit, Math.min(limit, v));
-    const bbox = [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
-      .map((v) => v.toFixed(5)).join(",");
-    await Promise.all(Object.entries(state.groups).map(async ([slug, group]) => {
+  async function loadReports(fresh) {
+    const keys = viewTiles();
+    const wanted = new Set(keys);
+    const loads = [];
+    Object.entries(state.groups).forEach(([slug, group]) => {
       if (!state.map.hasLayer(group)) return;
-      const res = await fetch(api(`/api/reports?bbox=${bbox}&layer=${encodeURIComponent(slug)}&limit=5000`));
-      if (!res.ok) return;
-      const data = await res.json();
-      group.clearLayers();
-      group.addLayers(data.features.filter(visible).map(marker));
-      group.fire("mapapp:loaded", { count: data.features.length });
-    }));
+      group.tiles.forEach((tile, key) => {  // tiles out of view, or of another zoom, leave the map
+        if (!wanted.has(key)) { (tile.markers || []).forEach((m) => group.removeLayer(m)); group.tiles.delete(key); }
+      });
+      const todo = keys.filter((key) => fresh === true || !group.tiles.has(key));
+      todo.forEach((key) => { if (!group.tiles.has(key)) group.tiles.set(key, { loaded: false }); });
+      loads.push(Promise.allSettled(todo.map((key) => loadTile(slug, group, key, fresh === true))).then((results) => {
+        const failed = results.filter((r) => r.status === "rejected");
+        if (failed.length) console.warn("mapapp: tiles not loaded", failed.map((r) => String(r.reason)));
+        group.represented = tally(group);
+        group.fire("mapapp:loaded", { count: group.represented.total, failed: failed.length });
+      }));
+    });
+    await Promise.all(loads);
     document.dispatchEvent(new CustomEvent("mapapp:reports-loaded"));
   }
 
@@ -90,13 +191,16 @@
     });
     wanted.forEach((l) => {                            // an activated one appears, switched on
       if (state.groups[l.slug]) return;
-      const group = L.markerClusterGroup({ disableClusteringAtZoom: 17, chunkedLoading: true, showCoverageOnHover: false });
+      const group = L.featureGroup();
       group.layerSlug = l.slug;
+      group.tiles = new Map();  // "z/x/y" -> its decoded clusters and points, and their markers
+      group.on("add", () => loadReports(false));
       state.groups[l.slug] = group;
       state.control.addOverlay(group, `<span data-layer="${esc(l.slug)}">${esc(name(l.name))}</span>`);
       group.addTo(state.map);
     });
     state.layers = wanted;
+    wanted.forEach((l) => l.categories.forEach((c) => { state.categoryNames[c.slug] = c.name; }));
     // A widget of one layer that is switched off would be an empty map: say so instead.
     if (C.layer) setMessage("layer", wanted.length ? null : t.layer_not_active);
     renderBanners();
@@ -109,7 +213,7 @@
       if (!res.ok) return;
       const before = Object.keys(state.groups).sort().join();
       syncLayers((await res.json()).layers);
-      if (first || Object.keys(state.groups).sort().join() !== before) loadReports();
+      if (first || Object.keys(state.groups).sort().join() !== before) loadReports(false);
     } catch (e) { console.warn("mapapp: layers not refreshed", e); }
   }
 
@@ -134,13 +238,28 @@
       `<li><span class="dot ${g}"></span>${esc(t["status_" + g])}</li>`).join("");
     box.innerHTML = `<h2>${esc(t.legend)}</h2><ul>${items}</ul>` +
       `<label><input type="checkbox" id="show-old"> ${esc(t.show_old)}</label>`;
-    box.querySelector("#show-old").addEventListener("change", (e) => { state.showOld = e.target.checked; loadReports(); });
+    box.querySelector("#show-old").addEventListener("change", (e) => { state.showOld = e.target.checked; redraw(); });
     // A control in the same corner as the scale bar: Leaflet stacks them, so the scale never covers the
     // checkbox, whatever the screen size; clicks on it do not place a pin.
     const Legend = L.Control.extend({ onAdd: () => box });
     new Legend({ position: "bottomleft" }).addTo(state.map);
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
+  }
+
+  // Whether every tile of the view is in, for every layer on the map (tests and bench/map_browser.py wait on it).
+  function complete() {
+    const keys = viewTiles();
+    return Object.values(state.groups).every((g) => !state.map.hasLayer(g) ||
+      keys.every((key) => g.tiles.has(key) && g.tiles.get(key).loaded));
+  }
+
+  // The old-closed switch: the tiles are already here, only which points are drawn changes.
+  function redraw() {
+    Object.values(state.groups).forEach((group) => {
+      group.tiles.forEach((tile, key) => { if (tile.loaded) drawTile(group, key, tile); });
+      group.represented = tally(group);
+    });
   }
 
   // Notices over the map (no city yet, the widget's layer is off), one element, newest reasons kept by key.
@@ -285,7 +404,7 @@
     refreshLayers(true);
     // Disaster layers are switched on and off by the city: pick the change up within seconds.
     setInterval(() => refreshLayers(false), C.refreshSeconds ? C.refreshSeconds * 1000 : 15000);
-    window.mapapp = { reload: loadReports, refreshLayers: () => refreshLayers(false), state };
+    window.mapapp = { reload: () => loadReports(true), refreshLayers: () => refreshLayers(false), complete, state };
     document.dispatchEvent(new CustomEvent("mapapp:ready", { detail: state.map }));
   }
 

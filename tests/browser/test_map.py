@@ -280,3 +280,90 @@ def test_a_widget_of_a_layer_that_is_off_says_so_until_it_is_on(page, live_serve
     finally:
         sql(demo_db, "UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
     message.wait_for(timeout=10000)
+
+
+# Sums what the map draws from its tiles for one layer, once every tile of the view is in, and the box the
+# tiles cover (west, south, east, north).
+REPRESENTED = """(slug) => {
+  const g = window.mapapp.state.groups[slug], keys = [...g.tiles.keys()].map((k) => k.split("/").map(Number));
+  const z = keys[0][0], n = 2 ** z, lon = (x) => x / n * 360 - 180;
+  const lat = (y) => Math.atan(Math.sinh(Math.PI * (1 - 2 * y / n))) * 180 / Math.PI;
+  const xs = keys.map((k) => k[1]), ys = keys.map((k) => k[2]);
+  const box = [lon(Math.min(...xs)), lat(Math.max(...ys) + 1), lon(Math.max(...xs) + 1), lat(Math.min(...ys))];
+  return { z, box, ...g.represented };
+}"""
+
+
+def represented(page, slug: str = "facilities") -> dict:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "() => window.mapapp && window.mapapp.complete() && "
+        "Object.values(window.mapapp.state.groups).every(g => g.represented)",
+        timeout=15000,
+    )
+    return page.evaluate(REPRESENTED, slug)
+
+
+def test_every_report_is_on_the_map_at_every_zoom_with_its_true_count(page, live_server, client):
+    tile_urls: list[str] = []
+    page.on("request", lambda r: tile_urls.append(r.url) if "/tiles/" in r.url else None)
+    page.goto(live_server + "/")
+    wait_for_reports(page)
+    for zoom in (None, 9, 13, 15):
+        if zoom is not None:
+            page.evaluate("(z) => { window.mapappMap.setView([37.5663, 126.9780], z); }", zoom)
+            page.wait_for_function("(z) => window.mapappMap.getZoom() === z", arg=zoom)
+        got = represented(page)
+        west, south, east, north = got["box"]
+        expected = client.get(
+            "/api/reports", params={"layer": "facilities", "bbox": f"{west},{south},{east},{north}", "limit": 10000}
+        ).json()["features"]
+        assert got["total"] == len(expected), (zoom, got)
+        if got["z"] < 15:  # clusters below the street zooms, points from there
+            assert got["clustered"] == len(expected) and got["points"] == 0
+        else:
+            assert got["points"] + got["hidden"] == len(expected) and got["clustered"] == 0
+    assert tile_urls and all("/tiles/facilities/" in u for u in tile_urls)
+
+
+def test_a_cluster_click_zooms_in_and_a_point_opens_its_report(page, live_server):
+    page.goto(live_server + "/?lang=en")
+    wait_for_reports(page)
+    represented(page)
+    badge = page.locator(".marker-cluster").first
+    before = page.evaluate("() => window.mapappMap.getZoom()")
+    badge.click()
+    page.wait_for_function("(z) => window.mapappMap.getZoom() > z", arg=before)
+    # At the street zooms a click on a point opens its popup, with the link to the report's page.
+    page.evaluate("() => { window.mapappMap.setView([37.5663, 126.9780], 15); }")
+    page.wait_for_function(
+        "() => window.mapapp.complete() && window.mapapp.state.groups.facilities.represented.points > 0"
+    )
+    public_id = page.evaluate(
+        """() => { const m = window.mapapp.state.groups.facilities.getLayers().find((m) => m.feature.id &&
+                     window.mapappMap.getBounds().pad(-0.2).contains(m.getLatLng()));
+                   m.openPopup(); return m.feature.id; }"""
+    )
+    link = page.locator(".leaflet-popup a", has_text="Details")
+    link.wait_for()
+    assert link.get_attribute("href").endswith(f"/reports/{public_id}")
+    screenshot(page, "map-point-popup")
+
+
+def test_the_page_filters_go_to_the_tile_urls(page, live_server, client):
+    tile_urls: list[str] = []
+    page.on("request", lambda r: tile_urls.append(r.url) if "/tiles/" in r.url else None)
+    page.goto(live_server + "/?status=open&category=pothole")
+    wait_for_loaded = represented(page)
+    assert tile_urls and all("status=open" in u and "category=pothole" in u for u in tile_urls)
+    west, south, east, north = wait_for_loaded["box"]
+    expected = client.get(
+        "/api/reports",
+        params={
+            "layer": "facilities",
+            "status": "open",
+            "category": "pothole",
+            "bbox": f"{west},{south},{east},{north}",
+            "limit": 10000,
+        },
+    ).json()["features"]
+    assert wait_for_loaded["total"] == len(expected)

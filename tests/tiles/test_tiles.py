@@ -15,7 +15,7 @@ from mapapp.tiles import service
 from mapapp.tiles.models import LEVELS
 
 HALF = service.HALF
-PUBLIC_POINT_FIELDS = {"id", "category", "status", "status_group", "age_days", "supporters"}
+PUBLIC_POINT_FIELDS = {"id", "category", "status", "status_group", "age_days", "updated_days", "supporters"}
 CLUSTER_FIELDS = {"count", *report_status.GROUPS}
 
 
@@ -248,6 +248,8 @@ def test_point_tiles_hold_the_reports_of_the_tile_with_public_fields_only(client
             )
             created = datetime.fromisoformat(want["created_at"])
             assert props["age_days"] == (datetime.now(UTC) - created).days
+            updated = datetime.fromisoformat(want["updated_at"])
+            assert props["updated_days"] == (datetime.now(UTC) - updated).days
 
 
 def test_an_everyday_report_is_on_the_flood_layer_while_open(client, seeded):
@@ -354,3 +356,25 @@ def test_bad_tile_requests(client, url, status, code):
     response = client.get(url)
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
+
+
+def test_geojson_etag_304_and_a_new_etag_when_a_report_changes(client, seeded):
+    params = {"layer": "facilities", "bbox": "126.9,37.5,127.1,37.6", "limit": 50}
+    first = client.get("/api/reports", params=params)
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and "public" in first.headers["cache-control"]
+    assert client.get("/api/reports", params=params).headers["etag"] == tag
+    again = client.get("/api/reports", params=params, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    assert client.get("/api/reports", params=params | {"limit": 51}).headers["etag"] != tag  # the query counts
+    # Another layer's change leaves this answer valid; a change to a report it shows does not.
+    slope = client.get("/api/reports", params=params | {"layer": "slope"}).headers["etag"]
+    execute("UPDATE reports SET support_count = support_count + 1 WHERE public_id = :p", p=seeded["light"])
+    assert client.get("/api/reports", params=params | {"layer": "slope"}).headers["etag"] == slope
+    changed = client.get("/api/reports", params=params, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+    assert seeded["light"] in {f["id"] for f in changed.json()["features"]}
+    # Without a layer, any report's change makes a new tag.
+    everything = client.get("/api/reports", params={"limit": 10}).headers["etag"]
+    execute("UPDATE reports SET support_count = support_count + 1 WHERE public_id = :p", p=seeded["drain"])
+    assert client.get("/api/reports", params={"limit": 10}).headers["etag"] != everything
