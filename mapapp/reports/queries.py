@@ -12,9 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp import routing
-from mapapp.core import cells
+from mapapp.core import cells, visibility
 from mapapp.core import status as report_status
-from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.jurisdictions import places

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from mapapp.core import caching
+from mapapp.core import caching, visibility
 from mapapp.core import status as report_status
-from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.settings import get_settings
 from mapapp.layers.state import effective_state_sql

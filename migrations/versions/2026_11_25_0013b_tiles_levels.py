@@ -2,7 +2,7 @@
 its own 4 x 4 cells instead of summing many finer ones
 
 Revision ID: 0013b
-Revises: 0012
+Revises: 0019
 Create Date: 2026-11-25 16:00:00
 
 0011 stored levels 16/14/12/10 and drew the grid of level z + 3 at zoom z; z12 (grid 15) then summed
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013b"
-down_revision: str | None = "0012"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 department names as data, password-reset tokens
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013b
 Create Date: 2026-11-25 16:00:00
 
 What the public may see is written once in mapapp/core/visibility.py; these columns are what it reads.
@@ -28,7 +28,7 @@ from mapapp.core.visibility import report_public_sql
 from mapapp.tiles.models import LEVELS
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
