@@ -174,6 +174,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "boundary_sets": {"ko": "경계", "en": "Boundaries"},
     # The admin desk, moderation and password reset (issue 11).
     "create": {"ko": "만들기", "en": "Create"},
+    "find": {"ko": "찾기", "en": "Find"},
     "save": {"ko": "저장", "en": "Save"},
     "edit": {"ko": "수정", "en": "Edit"},
     "enable": {"ko": "다시 사용", "en": "Enable"},
