@@ -37,7 +37,7 @@ class InvalidResetToken(Forbidden):
 def _check_email(email: str) -> str:
     email = email.strip().lower()
     if not is_email(email):
-        raise InvalidEmail(f"{email!r} is not an e-mail address (like name@city.example)", field="email")
+        raise InvalidEmail(f"{email!r} is not an e-mail address (like name@example.com)", field="email")
     return email
 
 

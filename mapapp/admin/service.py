@@ -183,7 +183,8 @@ def create_user(
         name=name,
         role=role,
         password=password or secrets.token_urlsafe(24),
-        office_id=_office_id(session, office),
+        # Administrators and the triage team work city-wide: an office chosen with them is not theirs.
+        office_id=None if role in ("admin", "triage") else _office_id(session, office),
     )
     if not password:
         accounts.send_password_reset(session, user_id=user.id)

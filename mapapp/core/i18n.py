@@ -174,6 +174,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "boundary_sets": {"ko": "경계", "en": "Boundaries"},
     # The admin desk, moderation and password reset (issue 11).
     "create": {"ko": "만들기", "en": "Create"},
+    "find": {"ko": "찾기", "en": "Find"},
     "save": {"ko": "저장", "en": "Save"},
     "edit": {"ko": "수정", "en": "Edit"},
     "enable": {"ko": "다시 사용", "en": "Enable"},
@@ -374,8 +375,8 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
     "invalid_api_key": {"ko": "API 키가 없거나 올바르지 않습니다.", "en": "The API key is missing or not valid."},
     "backup_failed": {"ko": "백업을 만들지 못했습니다.", "en": "The backup could not be made."},
     "invalid_email": {
-        "ko": "이메일 주소 형식이 올바르지 않습니다 (예: name@city.example).",
-        "en": "This is not an e-mail address (like name@city.example).",
+        "ko": "이메일 주소 형식이 올바르지 않습니다 (예: name@example.com).",
+        "en": "This is not an e-mail address (like name@example.com).",
     },
     "invalid_reset_token": {
         "ko": "비밀번호 재설정 링크가 올바르지 않거나 만료되었습니다. 관리자에게 새 링크를 요청하세요.",

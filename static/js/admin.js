@@ -89,6 +89,7 @@
     drawOffices();
     drawUsers();
     drawKeys();
+    document.querySelectorAll("input[data-filter]").forEach(filterRows);
     rows("boundaries", data.boundaries, (b) => [esc(word("level_", b.level)), esc(b.active), esc(b.vertices), esc(b.parts)]);
     await drawTriage();
   }
@@ -134,6 +135,16 @@
       act(() => post(`/api/admin/api-keys/${d.keyRevoke}/revoke`));
     }
   });
+
+  // Typing in a table's search box shows only the rows that contain the words (79 offices are a long list).
+  function filterRows(input) {
+    const words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    $(input.dataset.filter).querySelectorAll("tbody tr").forEach((tr) => {
+      const text = tr.textContent.toLowerCase();
+      tr.hidden = !words.every((w) => text.includes(w));
+    });
+  }
+  document.addEventListener("input", (e) => { if (e.target.dataset && e.target.dataset.filter) filterRows(e.target); });
 
   function onSubmit(id, work) {
     $(id).addEventListener("submit", (e) => { e.preventDefault(); act(() => work(e.target)); });

@@ -121,6 +121,9 @@ def test_an_administrator_creates_an_office_and_a_user_and_sees_an_expired_layer
     page.locator(f"#offices tr[data-key='{slug}']").wait_for()
     assert page.locator(f"#offices tr[data-key='{slug}']").get_by_text("Public transport").count() == 1
     screenshot(page, f"admin-office-created-{width}")
+    # The search box narrows the long list of offices to the new one.
+    page.get_by_label("Find").first.fill(f"Bus Policy {area}")
+    assert page.locator("#offices tbody tr:visible").count() == 1
     office_row = page.locator(f"#offices tr[data-key='{slug}']")
     office_row.get_by_role("button", name="Edit").click()
     edit = page.locator("#edit-office")
