@@ -325,27 +325,32 @@ def test_every_report_is_on_the_map_at_every_zoom_with_its_true_count(page, live
     assert tile_urls and all("/tiles/facilities/" in u for u in tile_urls)
 
 
-def test_a_cluster_click_zooms_in_and_a_point_opens_its_report(page, live_server):
+def test_a_cluster_click_zooms_in_and_a_point_opens_its_report(page, live_server, client):
+    public_id = client.post(
+        "/api/reports", json={"layer": "facilities", "category": "pothole", "lat": 37.5571, "lon": 126.9368}
+    ).json()["id"]
     page.goto(live_server + "/?lang=en")
     wait_for_reports(page)
     represented(page)
     badge = page.locator(".marker-cluster").first
     before = page.evaluate("() => window.mapappMap.getZoom()")
     badge.click()
-    page.wait_for_function("(z) => window.mapappMap.getZoom() > z", arg=before)
-    # At the street zooms a click on a point opens its popup, with the link to the report's page.
-    page.evaluate("() => { window.mapappMap.setView([37.5663, 126.9780], 15); }")
+    page.wait_for_function("(z) => window.mapappMap.getZoom() > z && !window.mapappMap._animatingZoom", arg=before)
+    # At the street zooms each report is a point; a click on it opens its popup, with the link to its page.
+    page.evaluate("() => { window.mapappMap.setView([37.5571, 126.9368], 16, { animate: false }); }")
     page.wait_for_function(
-        "() => window.mapapp.complete() && window.mapapp.state.groups.facilities.represented.points > 0"
+        "(id) => window.mapapp.complete() && window.mapapp.state.groups.facilities.getLayers()"
+        ".some((m) => m.feature.id === id)",
+        arg=public_id,
     )
-    public_id = page.evaluate(
-        """() => { const m = window.mapapp.state.groups.facilities.getLayers().find((m) => m.feature.id &&
-                     window.mapappMap.getBounds().pad(-0.2).contains(m.getLatLng()));
-                   m.openPopup(); return m.feature.id; }"""
+    page.evaluate(
+        "(id) => { window.mapapp.state.groups.facilities.getLayers().find((m) => m.feature.id === id).openPopup(); }",
+        public_id,
     )
     link = page.locator(".leaflet-popup a", has_text="Details")
     link.wait_for()
     assert link.get_attribute("href").endswith(f"/reports/{public_id}")
+    assert "Road damage or pothole" in page.locator(".leaflet-popup").inner_text()
     screenshot(page, "map-point-popup")
 
 
