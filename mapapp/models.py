@@ -5,7 +5,7 @@ from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.notify.models import OutboxMessage
-from mapapp.offices.models import Office
+from mapapp.offices.models import Office, ReportNote
 from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
 from mapapp.ratelimit.models import RateLimitBucket
@@ -28,6 +28,7 @@ __all__ = [
     "RateLimitBucket",
     "Report",
     "ReportEvent",
+    "ReportNote",
     "RerouteRun",
     "RoutingDecisionRecord",
     "StaffSession",

@@ -53,7 +53,8 @@ def open_or_closed(where: Where, want_open: bool | None) -> Where:
     """Only open reports (True), only finished ones (False), or both (None)."""
     if want_open is None:
         return where
-    return where.add(f"({report_status.open_sql('r.status')}) = :want_open", want_open=want_open)
+    clause = report_status.open_sql("r.status")  # written out: the open-report partial indexes then apply
+    return where.add(clause if want_open else f"NOT ({clause})")
 
 
 def categories(where: Where, slugs: list[str] | None) -> Where:
@@ -107,7 +108,29 @@ def overdue(where: Where, want: bool | None) -> Where:
     """Reports past their response target (True), or not (False), or both (None)."""
     if want is None:
         return where
-    return where.add(f"{report_status.overdue_sql('r', 'c')} = :overdue", overdue=want)
+    # Written out, not compared with a parameter: the planner then sees the partial index's predicate.
+    clause = report_status.overdue_sql("r", "c")
+    return where.add(clause if want else f"NOT {clause}")
+
+
+def search(where: Where, text: str | None) -> Where:
+    """Reports whose id is the text, or whose description or place (district, dong) holds every word of it."""
+    words = (text or "").split()[:5]
+    if not words:
+        return where
+    # Fixed text with numbered parameters only; the words themselves are bound values.
+    each = [
+        f"(r.description ILIKE :search_{i} OR r.district_id IN (SELECT id FROM jurisdictions WHERE "  # noqa: S608
+        f"name_ko ILIKE :search_{i} OR name_en ILIKE :search_{i}) OR r.dong_id IN (SELECT id FROM "
+        f"jurisdictions WHERE name_ko ILIKE :search_{i} OR name_en ILIKE :search_{i}))"
+        for i in range(len(words))
+    ]
+    where.add("(r.public_id = :search_id OR (" + " AND ".join(each) + "))", search_id=(text or "").strip())
+    for i, word in enumerate(words):
+        # The word is matched as typed: % and _ in it are not wildcards.
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.params[f"search_{i}"] = f"%{escaped}%"
+    return where
 
 
 def bbox(where: Where, box: tuple[float, float, float, float] | None) -> Where:
