@@ -13,6 +13,7 @@ from mapapp.core import i18n
 from mapapp.core import status as report_status
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
+from mapapp.offices import words as desk_words
 from mapapp.reports import queries
 from mapapp.web import city, pages
 from mapapp.web.security import csp_nonce, json_for_html
@@ -189,7 +190,18 @@ def office_page(request: Request, session: SessionDep, lang: str | None = None) 
     locale = _locale(request, lang)
     # The queue map opens on the city's own extent, like the public map (no hard-coded centre).
     config = _staff_config(locale) | {"extent": city.extent(session)}
+    config["t"] |= desk_words.messages(locale)
     body = templates.get_template("office.html").render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
+@router.get("/triage", response_class=HTMLResponse)
+def triage_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
+    """The city's triage team: each report the routing could not place, its candidates, routed in a key or two."""
+    locale = _locale(request, lang)
+    config = _staff_config(locale) | {"extent": city.extent(session)}
+    config["t"] |= desk_words.messages(locale)
+    body = templates.get_template("triage.html").render(locale=locale, t=config["t"], config=config)
     return _html(body, locale, lang)
 
 
