@@ -41,9 +41,12 @@ window.desk = (function () {
 
   function photos(list) {
     if (!list || !list.length) return `<p class="help">${esc(t.desk_no_photo)}</p>`;
-    return `<div class="photos">` + list.map((p, i) => `<a href="${esc(p.url)}" target="_blank" rel="noopener">` +
-      `<img src="${esc(p.thumbnail)}" alt="${esc(p.kind === "after" ? t.desk_after : t.desk_before)} ${i + 1}" loading="lazy"></a>`).join("") +
-      `</div>`;
+    const seen = {};  // numbered within each kind: "Photo 1", "After photo 1"
+    return `<div class="photos">` + list.map((p) => {
+      seen[p.kind] = (seen[p.kind] || 0) + 1;
+      return `<a href="${esc(p.url)}" target="_blank" rel="noopener"><img src="${esc(p.thumbnail)}" ` +
+        `alt="${esc(p.kind === "after" ? t.desk_after : t.desk_before)} ${seen[p.kind]}" loading="lazy"></a>`;
+    }).join("") + `</div>`;
   }
 
   // Every event and internal note, oldest first, with who acted (staff see the person; the public never does).
@@ -73,9 +76,15 @@ window.desk = (function () {
       `<dt>${esc(t.intake_precision)}</dt><dd>${esc(t["precision_" + i.precision] || i.precision || "")}</dd></dl></section>`;
   }
 
+  // The public map's base tiles, when the city has a tile server (a closed network may have none).
+  function baseLayer(map) {
+    if (C.tileUrl) L.tileLayer(C.tileUrl, { attribution: C.tileAttribution || "", maxZoom: 19 }).addTo(map);
+    return map;
+  }
+
   // A small map of one report: its point, the district's outline, and (optionally) other reports to pick from.
   function reportMap(el, r, extra) {
-    const map = L.map(el, { scrollWheelZoom: false });
+    const map = baseLayer(L.map(el, { scrollWheelZoom: false }));
     const group = L.featureGroup().addTo(map);
     if (r.district_outline) {
       L.geoJSON(r.district_outline, { style: { color: "#1d4ed8", weight: 2, fill: true, fillOpacity: .05 },
@@ -89,5 +98,5 @@ window.desk = (function () {
     return map;
   }
 
-  return { getJSON, catName, placeName, named, age, statusWord, photos, timeline, intake, reportMap, span };
+  return { baseLayer, getJSON, catName, placeName, named, age, statusWord, photos, timeline, intake, reportMap, span };
 })();

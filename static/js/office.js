@@ -73,8 +73,9 @@
         `<span class="rid">${esc(r.id)}</span></div>` +
         `<p class="excerpt">${esc(r.description)}</p>` +
         `<div class="meta"><span class="status" data-status="${esc(r.status)}">${D.statusWord(r.status)}</span>` +
-        `<span class="place">${esc(D.placeName(r))}</span><span class="age">${D.age(r)}</span>` +
-        `<span>${esc(t.supporters)} ${esc(r.supporters)}</span>` +
+        `<span class="place">${esc(D.placeName(r))}</span>` +
+        `<time datetime="${esc(r.created_at)}">${esc(time(r.created_at))}</time><span class="age">${D.age(r)}</span>` +
+        `<span class="supporters">${esc(r.supporters)} ${esc(t.supporters)}</span>` +
         (r.assignee ? `<span>${esc(t.desk_assigned_to)} ${esc(r.assignee)}</span>` : "") + `</div></div></li>`;
     }).join("");
     bulkCount();
@@ -125,7 +126,7 @@
       `<dl><dt>${esc(t.place)}</dt><dd>${esc(D.named(r.place))}${r.address ? ` (${esc(r.address)})` : ""}</dd>` +
       `<dt>${esc(t.received)}</dt><dd>${esc(time(r.created_at))}</dd>` +
       `<dt>${esc(t.desk_due)}</dt><dd>${esc(time(r.due_at))} ${r.overdue ? `<span class="badge late">${esc(t.overdue)}</span>` : ""}</dd>` +
-      `<dt>${esc(t.supporters)}</dt><dd>${esc(r.supporters)}</dd>` +
+      `<dt>${esc(t.desk_supporters)}</dt><dd>${esc(r.supporters)}</dd>` +
       `<dt>${esc(t.office)}</dt><dd>${esc(ko ? r.office_ko : r.office_en)}</dd>` +
       `<dt>${esc(t.desk_assigned_to)}</dt><dd>${esc(r.assignee || "—")}</dd>` +
       `<dt>${esc(t.desk_routing)}</dt><dd>${esc(reason)}</dd></dl>` +
@@ -212,6 +213,13 @@
       else if (action === "note") await post(`/api/reports/${id}/notes`, { body: val("f-note") });
       else if (action === "after_photo") await uploadAfter("f-photo", id);
       await load(true);
+      if (action === "transfer") {  // another office's report now: out of this desk
+        $("detail").hidden = true;
+        state.detail = null;
+        history.replaceState(null, "", window.location.pathname + window.location.search);
+        markCurrent(true);
+        return;
+      }
       await openDetail(r.id);
       $("detail").focus();
     } catch (e) {
@@ -245,7 +253,7 @@
       state.selected = new Set(refused.map((x) => x.id));
       $("select-all").checked = false;
       await load(true);
-      if (state.detail) openDetail(state.detail.id);
+      if (state.detail && !$("detail").hidden) openDetail(state.detail.id);
     } catch (e) { $("work-error").textContent = e.message; }
   }
 
@@ -316,7 +324,7 @@
     state.office = me.office || "";
     // Office people see their own office's queue: no office code to type or read.
     if (me.office) $("q-office").closest(".field").hidden = true;
-    map = L.map("queue-map");
+    map = D.baseLayer(L.map("queue-map"));
     const extent = C.extent;  // [west, south, east, north] of the city
     if (extent) map.fitBounds([[extent[1], extent[0]], [extent[3], extent[2]]]);
     else map.setView([20, 0], 2);

@@ -62,8 +62,7 @@
       `${c.office ? esc(D.named(c.office.name)) : esc(t.triage_no_office_here)}</button></li>`).join("");
     const others = state.offices.map((o) => `<option value="${esc(o.slug)}">${esc(ko ? o.name_ko : o.name_en)}</option>`).join("");
     $("item").innerHTML = `<h2>${esc(D.catName(r))} · ${esc(r.id)}</h2>` +
-      `<p>${esc(r.description)}</p>` + D.intake(r.intake) + D.photos(r.photos) +
-      `<div id="item-map" class="detail-map" role="img" aria-label="${esc(D.named(r.place) || r.id)}"></div>` +
+      `<p>${esc(r.description)}</p>` + D.intake(r.intake) +
       `<dl><dt>${esc(t.triage_why)}</dt><dd>${esc(reason)}</dd>` +
       `<dt>${esc(t.place)}</dt><dd>${esc(D.named(r.place) || "—")}${r.address ? ` (${esc(r.address)})` : ""}</dd>` +
       `<dt>${esc(t.received)}</dt><dd>${esc(time(r.created_at))}</dd></dl>` +
@@ -73,7 +72,9 @@
       `<div class="field"><label for="route-reason">${esc(t.triage_reason)}</label>` +
       `<input id="route-reason" type="text" value="${esc(t.triage_default_reason)}"></div>` +
       `<p id="form-error" class="form-error" role="alert"></p>` +
-      `<button type="button" class="primary" id="route-go" disabled>${esc(t.act_route)}</button>`;
+      `<button type="button" class="primary" id="route-go" disabled>${esc(t.act_route)}</button>` +
+      D.photos(r.photos) +
+      `<div id="item-map" class="detail-map" role="img" aria-label="${esc(D.named(r.place) || r.id)}"></div>`;
     if (itemMap) { itemMap.remove(); itemMap = null; }
     itemMap = D.reportMap($("item-map"), r, []);
   }
@@ -91,11 +92,14 @@
     try {
       await post(`/api/triage/${encodeURIComponent(r.id)}/route`, { office: slug, note: $("route-reason").value.trim() });
       const office = state.offices.find((o) => o.slug === slug);
-      $("done").textContent = t.triage_routed.replace("{office}", office ? (ko ? office.name_ko : office.name_en) : slug) + ` (${r.id})`;
+      state.detail = null;  // no second decision on the same report while the next one loads
+      state.chosen = null;
       state.items.splice(state.current, 1);
       renderList();
       if (state.items.length) await show(Math.min(state.current, state.items.length - 1));
       else await load();
+      // Said once the next report is on screen, so what the desk shows is always what the keys act on.
+      $("done").textContent = t.triage_routed.replace("{office}", office ? (ko ? office.name_ko : office.name_en) : slug) + ` (${r.id})`;
       $("item").focus();
     } catch (e) { ($("form-error") || $("work-error")).textContent = e.message; }
   }

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.factories import make_photo
+from tests.notify.test_citizen_told import smtp  # noqa: F401
 from tests.offices.test_workflow import GANGNAM, MAPO, auth, move, new_report, outbox_bodies, tokens  # noqa: F401
 
 JUNG_DUMPING = {"category": "illegal-dumping", "lat": 37.5641, "lon": 126.9977}  # 중구: no sanitation office
@@ -246,3 +247,18 @@ def test_authorization_matrix_of_the_desk_endpoints(client, tokens, who):  # noq
         bulk.status_code if bulk.status_code != 200 else bulk.json()["results"][0]["ok"],
     )
     assert got == NEW_ENDPOINTS[who]
+
+
+def test_the_assignee_receives_the_e_mail_through_a_real_smtp_server(client, tokens, smtp):  # noqa: F811
+    from tests.notify.test_citizen_told import deliver
+
+    deliver()  # what earlier tests left in the outbox
+    smtp.messages.clear()
+    public_id = new_report(client)
+    assert move(client, tokens, "mapo_manager", public_id, "acknowledged").status_code == 200
+    assert move(client, tokens, "mapo_manager", public_id, "assigned", assignee="staff@mapo.example").status_code == 200
+    deliver()
+    told = smtp.to("staff@mapo.example")
+    assert len(told) == 1 and public_id in told[0]["subject"]
+    assert "담당자로 지정" in told[0]["body"] and "assigned to you" in told[0]["body"]
+    assert f"/office#{public_id}" in told[0]["body"]  # the link opens the report on the desk
