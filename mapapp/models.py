@@ -5,7 +5,7 @@ from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.notify.models import OutboxMessage
-from mapapp.offices.models import Office, ReportNote
+from mapapp.offices.models import Office, OfficeStatusCount, ReportNote
 from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
 from mapapp.ratelimit.models import RateLimitBucket
@@ -23,6 +23,7 @@ __all__ = [
     "LayerEvent",
     "LoginThrottle",
     "Office",
+    "OfficeStatusCount",
     "OutboxMessage",
     "Photo",
     "RateLimitBucket",

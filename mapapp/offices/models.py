@@ -33,3 +33,13 @@ class ReportNote(Base):
     author: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OfficeStatusCount(Base):
+    """Reports per office and status, kept by triggers on reports (migration 0013): the desk's counts line."""
+
+    __tablename__ = "office_status_counts"
+
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reports: Mapped[int] = mapped_column(BigInteger)

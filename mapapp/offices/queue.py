@@ -8,7 +8,7 @@ reports of an office by creation time, by due time and by supporters.
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import text
@@ -26,6 +26,7 @@ from mapapp.reports import filters
 
 MEDIA = "/media/"
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+CSV_BATCH = 2000
 MAP_POINTS = 2000  # the most markers the desk's map draws for one filter (it says when there are more)
 # The office queue's CSV export, in this order; mapapp.core.csv_export makes its cells spreadsheet-safe.
 CSV_COLUMNS = (
@@ -94,6 +95,15 @@ class QueueQuery:
     search: str | None = None
     mine: bool = False
     sort: str = "age"
+    search_is_id: bool = False  # set by `resolved`: the search text is a report's id
+
+    def resolved(self, session: Session) -> "QueueQuery":
+        """The query with the search text recognised as a report id when one has it (then an index lookup)."""
+        text_ = (self.search or "").strip()
+        if not text_ or " " in text_:
+            return self
+        found = session.scalar(text("SELECT 1 FROM reports WHERE public_id = :p"), {"p": text_})
+        return replace(self, search_is_id=bool(found))
 
     def where(self, actor: Actor, office: Office) -> filters.Where:
         """The WHERE clause of this office's reports matching the filters."""
@@ -106,7 +116,7 @@ class QueueQuery:
         filters.layer(where, self.layer)
         filters.older_than_hours(where, self.min_age_hours)
         filters.overdue(where, self.overdue)
-        filters.search(where, self.search)
+        filters.search(where, self.search, is_id=self.search_is_id)
         if self.mine:
             where.add("r.assigned_to = :me", me=actor.user_id)
         return where
@@ -117,6 +127,26 @@ def _office_for(session: Session, actor: Actor, office_slug: str) -> Office:
     if not (actor.is_admin or (actor.role in ("manager", "staff") and actor.office_id == office.id)):
         raise Forbidden("this is another office's queue")
     return office
+
+
+# Kept by triggers on reports (migration 0013): no count over an office's reports on every page.
+COUNTS_SQL = "SELECT status, reports FROM office_status_counts WHERE office_id = :office AND reports > 0"
+
+
+def page_statement(
+    query: QueueQuery, *, actor: Actor, office: Office, page: int, page_size: int
+) -> tuple[str, dict[str, Any]]:
+    """The SQL of one page of the queue and its parameters (bench/queues.py times it bare)."""
+    where = query.where(actor, office)
+    limit = max(1, min(page_size, MAX_PAGE_SIZE))
+    params = where.params | {"limit": limit + 1, "offset": (max(page, 1) - 1) * limit}
+    # Fixed clauses and an allow-listed ORDER BY; every value is a bound parameter. One row more than the
+    # page says whether there is a next page, without counting every match.
+    sql = (
+        f"SELECT {ROW_COLUMNS}, {THUMBNAIL_SQL} {FROM_SQL} WHERE {where.sql()} "
+        f"ORDER BY {SORTS[query.sort]} LIMIT :limit OFFSET :offset"
+    )
+    return sql, params
 
 
 def office_queue(
@@ -130,22 +160,11 @@ def office_queue(
 ) -> dict[str, Any]:
     """One page of the office's reports, with counts per status; its own people and administrators only."""
     office = _office_for(session, actor, office_slug)
-    where = query.where(actor, office)
-    limit = max(1, min(page_size, MAX_PAGE_SIZE))
-    params = where.params | {"limit": limit + 1, "offset": (max(page, 1) - 1) * limit}
-    # Fixed clauses and an allow-listed ORDER BY; every value is a bound parameter. One row more than the
-    # page says whether there is a next page, without counting every match.
-    sql = (
-        f"SELECT {ROW_COLUMNS}, {THUMBNAIL_SQL} {FROM_SQL} WHERE {where.sql()} "
-        f"ORDER BY {SORTS[query.sort]} LIMIT :limit OFFSET :offset"
-    )
+    query = query.resolved(session)
+    sql, params = page_statement(query, actor=actor, office=office, page=page, page_size=page_size)
+    limit = params["limit"] - 1
     rows = [_with_place(row) for row in session.execute(text(sql), params).mappings()]
-    counts: dict[str, int] = dict(
-        session.execute(
-            text("SELECT status, count(*) FROM reports WHERE office_id = :office GROUP BY status"),
-            {"office": office.id},
-        ).all()
-    )
+    counts: dict[str, int] = dict(session.execute(text(COUNTS_SQL), {"office": office.id}).all())
     return {
         "office": office.slug,
         "office_name": {"ko": office.name_ko, "en": office.name_en},
@@ -160,7 +179,7 @@ def office_queue(
 def office_points(session: Session, *, actor: Actor, office_slug: str, query: QueueQuery) -> dict[str, Any]:
     """Where the matching reports are, for the desk's map: up to MAP_POINTS, and whether there are more."""
     office = _office_for(session, actor, office_slug)
-    where = query.where(actor, office)
+    where = query.resolved(session).where(actor, office)
     sql = (
         "SELECT r.public_id AS id, r.status, ST_Y(r.geom) AS lat, ST_X(r.geom) AS lon, "
         f"{report_status.overdue_sql('r', 'c')} AS overdue {FROM_SQL} WHERE {where.sql()} "
@@ -177,7 +196,7 @@ def office_csv(*, actor: Actor, office_slug: str, query: QueueQuery) -> Iterator
     """
     with transaction() as session:
         office = _office_for(session, actor, office_slug)
-        where = query.where(actor, office)
+        where = query.resolved(session).where(actor, office)
     sql = f"SELECT {ROW_COLUMNS} {FROM_SQL} WHERE {where.sql()} ORDER BY {SORTS[query.sort]}"
 
     def chunks() -> Iterator[str]:
@@ -186,8 +205,11 @@ def office_csv(*, actor: Actor, office_slug: str, query: QueueQuery) -> Iterator
         out.write("\ufeff")  # BOM: Excel reads Korean
         writer.writeheader()
         with transaction() as session:
-            result = session.execute(text(sql).execution_options(stream_results=True, yield_per=1000), where.params)
-            for batch in result.mappings().partitions():
+            # A server-side cursor: rows arrive a batch at a time, never all at once.
+            result = session.execute(
+                text(sql), where.params, execution_options={"stream_results": True, "max_row_buffer": CSV_BATCH}
+            )
+            for batch in result.mappings().partitions(CSV_BATCH):
                 for row in batch:
                     item = _with_place(row)
                     writer.writerow({key: safe_cell(item.get(key)) for key in CSV_COLUMNS})

@@ -113,11 +113,16 @@ def overdue(where: Where, want: bool | None) -> Where:
     return where.add(clause if want else f"NOT {clause}")
 
 
-def search(where: Where, text: str | None) -> Where:
-    """Reports whose id is the text, or whose description or place (district, dong) holds every word of it."""
+def search(where: Where, text: str | None, *, is_id: bool = False) -> Where:
+    """Reports whose id is the text, or whose description or place (district, dong) holds every word of it.
+
+    With `is_id` (the caller found a report with that id) only the id is compared: one index lookup.
+    """
     words = (text or "").split()[:5]
     if not words:
         return where
+    if is_id:
+        return where.add("r.public_id = :search_id", search_id=(text or "").strip())
     # Fixed text with numbered parameters only; the words themselves are bound values.
     each = [
         f"(r.description ILIKE :search_{i} OR r.district_id IN (SELECT id FROM jurisdictions WHERE "  # noqa: S608

@@ -48,6 +48,7 @@ class Report(Base):
         # The office desk's queue (migration 0013): each sort of the open work list walks its own index.
         Index("ix_reports_office_created", "office_id", "created_at"),
         Index("ix_reports_office_open_created", "office_id", "created_at", postgresql_where=open_sql("status")),
+        Index("ix_reports_office_due", "office_id", "due_at"),
         Index("ix_reports_office_open_due", "office_id", "due_at", postgresql_where=open_sql("status")),
         Index("ix_reports_office_open_supporters", "office_id", "support_count", postgresql_where=open_sql("status")),
         Index("ix_reports_triage", "created_at", postgresql_where=is_sql("status", "triage")),

@@ -54,6 +54,7 @@ def upgrade() -> None:
     op.alter_column("reports", "due_at", nullable=False)
     op.create_index("ix_reports_office_created", "reports", ["office_id", "created_at"])
     op.create_index("ix_reports_office_open_created", "reports", ["office_id", "created_at"], postgresql_where=OPEN)
+    op.create_index("ix_reports_office_due", "reports", ["office_id", "due_at"])
     op.create_index("ix_reports_office_open_due", "reports", ["office_id", "due_at"], postgresql_where=OPEN)
     op.create_index(
         "ix_reports_office_open_supporters", "reports", ["office_id", "support_count"], postgresql_where=OPEN
@@ -75,15 +76,78 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     )
     op.create_index("ix_report_notes_report", "report_notes", ["report_id", "id"])
+    # Reports per office and status, kept by statement triggers from the transition tables (one upsert per
+    # office and status a statement touches, so COPY of a million rows costs one grouped insert).
+    op.create_table(
+        "office_status_counts",
+        sa.Column("office_id", sa.Integer, sa.ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("status", sa.String(16), primary_key=True),
+        sa.Column("reports", sa.BigInteger, nullable=False),
+    )
+    op.execute(
+        """
+        CREATE FUNCTION office_status_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                INSERT INTO office_status_counts (office_id, status, reports)
+                SELECT office_id, status, count(*) FROM new_rows WHERE office_id IS NOT NULL GROUP BY 1, 2
+                ON CONFLICT (office_id, status) DO UPDATE SET reports = office_status_counts.reports + excluded.reports;
+            ELSIF TG_OP = 'DELETE' THEN
+                INSERT INTO office_status_counts (office_id, status, reports)
+                SELECT office_id, status, -count(*) FROM old_rows WHERE office_id IS NOT NULL GROUP BY 1, 2
+                ON CONFLICT (office_id, status) DO UPDATE SET reports = office_status_counts.reports + excluded.reports;
+            ELSE
+                INSERT INTO office_status_counts (office_id, status, reports)
+                SELECT office_id, status, sum(delta) FROM (
+                    SELECT o.office_id, o.status, -1 AS delta FROM old_rows o JOIN new_rows n ON n.id = o.id
+                    WHERE (o.office_id, o.status) IS DISTINCT FROM (n.office_id, n.status) AND o.office_id IS NOT NULL
+                    UNION ALL
+                    SELECT n.office_id, n.status, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                    WHERE (o.office_id, o.status) IS DISTINCT FROM (n.office_id, n.status) AND n.office_id IS NOT NULL
+                ) moved GROUP BY 1, 2 HAVING sum(delta) <> 0
+                ON CONFLICT (office_id, status) DO UPDATE SET reports = office_status_counts.reports + excluded.reports;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER office_counts_insert AFTER INSERT ON reports REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION office_status_counts_apply();
+        CREATE TRIGGER office_counts_update AFTER UPDATE ON reports
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION office_status_counts_apply();
+        CREATE TRIGGER office_counts_delete AFTER DELETE ON reports REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION office_status_counts_apply();
+        CREATE FUNCTION office_status_counts_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM office_status_counts;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER office_counts_truncate AFTER TRUNCATE ON reports
+            FOR EACH STATEMENT EXECUTE FUNCTION office_status_counts_clear();
+        INSERT INTO office_status_counts (office_id, status, reports)
+        SELECT office_id, status, count(*) FROM reports WHERE office_id IS NOT NULL GROUP BY 1, 2;
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute(
+        """
+        DROP TRIGGER office_counts_truncate ON reports;
+        DROP TRIGGER office_counts_delete ON reports;
+        DROP TRIGGER office_counts_update ON reports;
+        DROP TRIGGER office_counts_insert ON reports;
+        DROP FUNCTION office_status_counts_clear();
+        DROP FUNCTION office_status_counts_apply();
+        """
+    )
+    op.drop_table("office_status_counts")
     op.drop_table("report_notes")
     for name in (
         "ix_reports_description_trgm",
         "ix_reports_triage",
         "ix_reports_office_open_supporters",
         "ix_reports_office_open_due",
+        "ix_reports_office_due",
         "ix_reports_office_open_created",
         "ix_reports_office_created",
     ):

@@ -262,3 +262,26 @@ def test_the_assignee_receives_the_e_mail_through_a_real_smtp_server(client, tok
     assert len(told) == 1 and public_id in told[0]["subject"]
     assert "담당자로 지정" in told[0]["body"] and "assigned to you" in told[0]["body"]
     assert f"/office#{public_id}" in told[0]["body"]  # the link opens the report on the desk
+
+
+def test_the_counts_per_status_are_kept_by_the_triggers(client, tokens, demo_db):  # noqa: F811
+    ids = [new_report(client) for _ in range(3)]
+    assert move(client, tokens, "mapo_manager", ids[0], "acknowledged").status_code == 200
+    client.post(
+        f"/api/reports/{ids[1]}/transfer",
+        json={"to_office": GANGNAM, "reason": "theirs"},
+        headers=auth(tokens, "mapo_manager"),
+    )
+    sql(demo_db, "DELETE FROM reports WHERE public_id = :p", p=ids[2])
+    real = sql(
+        demo_db,
+        "SELECT office_id, status, count(*) FROM reports WHERE office_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    kept = sql(demo_db, "SELECT office_id, status, reports FROM office_status_counts WHERE reports <> 0 ORDER BY 1, 2")
+    assert [tuple(r) for r in kept] == [tuple(r) for r in real]
+    shown = client.get(f"/api/offices/{MAPO}/queue", headers=auth(tokens, "mapo_manager")).json()["counts"]
+    assert shown == {status: n for office, status, n in real if office == shown_office(demo_db)}
+
+
+def shown_office(demo_db):
+    return sql(demo_db, "SELECT id FROM offices WHERE slug = :s", s=MAPO)[0][0]
