@@ -96,14 +96,20 @@ class QueueQuery:
     mine: bool = False
     sort: str = "age"
     search_is_id: bool = False  # set by `resolved`: the search text is a report's id
+    search_places: list[list[int]] | None = None  # set by `resolved`: the jurisdictions each word names
 
     def resolved(self, session: Session) -> "QueueQuery":
-        """The query with the search text recognised as a report id when one has it (then an index lookup)."""
-        text_ = (self.search or "").strip()
-        if not text_ or " " in text_:
+        """The query with its search looked up: a report id (then one index lookup), or the places it names."""
+        words = filters.search_words(self.search)
+        if not words:
             return self
-        found = session.scalar(text("SELECT 1 FROM reports WHERE public_id = :p"), {"p": text_})
-        return replace(self, search_is_id=bool(found))
+        if len(words) == 1 and session.scalar(text("SELECT 1 FROM reports WHERE public_id = :p"), {"p": words[0]}):
+            return replace(self, search_is_id=True)
+        probe = filters.search(filters.Where(), self.search)
+        named = [
+            list(session.scalars(text(filters.PLACE_NAMED_SQL.format(i=i)), probe.params)) for i in range(len(words))
+        ]
+        return replace(self, search_places=named)
 
     def where(self, actor: Actor, office: Office) -> filters.Where:
         """The WHERE clause of this office's reports matching the filters."""
@@ -115,8 +121,8 @@ class QueueQuery:
         filters.categories(where, [self.category] if self.category else None)
         filters.layer(where, self.layer)
         filters.older_than_hours(where, self.min_age_hours)
-        filters.overdue(where, self.overdue)
-        filters.search(where, self.search, is_id=self.search_is_id)
+        filters.overdue(where, self.overdue, open_only=self.open is True)
+        filters.search(where, self.search, is_id=self.search_is_id, places=self.search_places)
         if self.mine:
             where.add("r.assigned_to = :me", me=actor.user_id)
         return where
