@@ -76,8 +76,6 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "desk_done": {"ko": "처리했습니다", "en": "Done"},
     "desk_bulk_result": {"ko": "{ok}건 처리, {failed}건 실패", "en": "{ok} done, {failed} refused"},
     "desk_bulk_close_reason": {"ko": "종결 설명 (처리할 수 없음)", "en": "Explanation (cannot fix)"},
-    "reason_manual_by": {"ko": "직접 배정", "en": "Routed by hand"},
-    "reason_triage_by": {"ko": "분류 담당으로 돌려보냄", "en": "Sent back to triage"},
     "reason_manual": {"ko": "직접 배정", "en": "Routed by hand"},
     "reason_routed_by_category": {"ko": "분류 규칙에 따라 배정", "en": "Routed by the category's rule"},
     "reason_routed_nearest_district": {"ko": "가장 가까운 구로 배정", "en": "Routed to the nearest district"},
