@@ -5,7 +5,7 @@ from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Department, Layer, LayerEvent
 from mapapp.notify.models import OutboxMessage
-from mapapp.offices.models import Office
+from mapapp.offices.models import Office, OfficeStatusCount, ReportNote
 from mapapp.open311.models import ApiKey
 from mapapp.photos.models import Photo
 from mapapp.ratelimit.models import RateLimitBucket
@@ -24,12 +24,14 @@ __all__ = [
     "LayerEvent",
     "LoginThrottle",
     "Office",
+    "OfficeStatusCount",
     "OutboxMessage",
     "PasswordReset",
     "Photo",
     "RateLimitBucket",
     "Report",
     "ReportEvent",
+    "ReportNote",
     "RerouteRun",
     "RoutingDecisionRecord",
     "StaffSession",

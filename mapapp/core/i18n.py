@@ -160,6 +160,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "reason_triage_no_office": {"ko": "담당 부서 없음", "en": "No office for this category"},
     "reason_triage_outside_service_area": {"ko": "시 경계 밖", "en": "Outside the city"},
     "reason_triage_outside_districts": {"ko": "어느 구에도 속하지 않음", "en": "In no district"},
+    "reason_triage_by": {"ko": "부서가 분류 담당으로 돌려보냄", "en": "Sent back to triage by an office"},
+    "reason_manual_by": {"ko": "직접 배정", "en": "Routed by hand"},
     "reason": {"ko": "사유", "en": "Reason"},
     "hours": {"ko": "시간", "en": "h"},
     "email_label": {"ko": "이메일", "en": "E-mail"},

@@ -83,5 +83,9 @@ def overdue_sql(report: str = "r", category: str = "c") -> str:
 
 
 def due_at_sql(report: str = "r", category: str = "c") -> str:
-    """When a report is due: its creation time plus its category's response target in hours."""
-    return f"({report}.created_at + make_interval(hours => {category}.response_hours))"
+    """When a report is due: its creation time plus its category's response target in hours.
+
+    Kept in `reports.due_at` by a trigger (migration 0013), so queues filter and sort on an index;
+    `category` is accepted for the callers that still name it.
+    """
+    return f"{report}.due_at"

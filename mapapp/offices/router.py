@@ -4,18 +4,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mapapp.accounts.router import ActorDep
-from mapapp.core.csv_export import write_csv
 from mapapp.core.db import transaction
 from mapapp.core.errors import InvalidInput
 from mapapp.core.text import StorableStr
-from mapapp.offices import queue, workflow
-from mapapp.offices.schemas import OfficeQueue, ReportMoved, TriageQueue
+from mapapp.offices import desk, queue, workflow
+from mapapp.offices.schemas import OfficeQueue, ReportMoved, StaffReport, TriageQueue
 from mapapp.ratelimit.deps import limit_by_client
 
 router = APIRouter(prefix="/api", tags=["staff"])
@@ -47,54 +46,133 @@ def _summary(report: Any) -> dict[str, Any]:
 
 @dataclass
 class QueueFilters:
-    """The queue's filters, the same for the page, the API and the CSV export."""
+    """The queue's filters, the same for the page, its map and the CSV export."""
 
-    status: Annotated[list[str] | None, Query()] = None
+    status: Annotated[list[str] | None, Query(description="workflow statuses or public groups")] = None
+    open: Annotated[bool | None, Query(description="only unfinished (true) or finished (false) reports")] = None
     category: str | None = None
     layer: str | None = None
     overdue: bool | None = None
     min_age_hours: Annotated[float | None, Query(ge=0, description="only reports at least this old")] = None
-    sort: Annotated[str, Query(description="age (oldest first), newest, or priority (due first)")] = "age"
+    q: Annotated[str | None, Query(max_length=200, description="report id, or words of the description or place")] = (
+        None
+    )
+    mine: Annotated[bool, Query(description="only reports assigned to me")] = False
+    sort: Annotated[str, Query(description="age (oldest first), newest, priority (due first), supporters")] = "age"
 
-    def read(self, actor: Any, slug: str, limit: int = 500) -> dict[str, Any]:
-        with transaction() as session:
-            return queue.office_queue(
-                session,
-                actor=actor,
-                office_slug=slug,
-                statuses=self.status,
-                category=self.category,
-                layer=self.layer,
-                overdue=self.overdue,
-                min_age_hours=self.min_age_hours,
-                sort=self.sort,
-                limit=limit,
-            )
+    def query(self) -> queue.QueueQuery:
+        return queue.QueueQuery(
+            statuses=self.status,
+            open=self.open,
+            category=self.category,
+            layer=self.layer,
+            overdue=self.overdue,
+            min_age_hours=self.min_age_hours,
+            search=self.q,
+            mine=self.mine,
+            sort=self.sort,
+        )
 
 
 FiltersDep = Annotated[QueueFilters, Depends()]
 
 
-@router.get("/offices/{slug}/queue", summary="An office's queue", response_model=OfficeQueue)
-def office_queue(slug: str, actor: ActorDep, filters: FiltersDep) -> dict[str, Any]:
-    return filters.read(actor, slug)
+@router.get("/offices/{slug}/queue", summary="A page of an office's queue", response_model=OfficeQueue)
+def office_queue(
+    slug: str,
+    actor: ActorDep,
+    filters: FiltersDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=queue.MAX_PAGE_SIZE)] = queue.PAGE_SIZE,
+) -> dict[str, Any]:
+    with transaction() as session:
+        return queue.office_queue(
+            session, actor=actor, office_slug=slug, query=filters.query(), page=page, page_size=page_size
+        )
 
 
-@router.get("/offices/{slug}/queue.csv", summary="The filtered queue as CSV", response_class=Response)
+@router.get("/offices/{slug}/queue/points", summary="Where the filtered queue's reports are, for its map")
+def office_queue_points(slug: str, actor: ActorDep, filters: FiltersDep) -> dict[str, Any]:
+    with transaction() as session:
+        return queue.office_points(session, actor=actor, office_slug=slug, query=filters.query())
+
+
+@router.get("/offices/{slug}/queue.csv", summary="The filtered queue as CSV, streamed", response_class=Response)
 def office_queue_csv(slug: str, actor: ActorDep, filters: FiltersDep) -> Response:
-    body = filters.read(actor, slug, limit=100_000)
-    csv_text = write_csv(body["reports"], queue.CSV_COLUMNS)
-    return Response(
-        "\ufeff" + csv_text,
-        media_type="text/csv; charset=utf-8",  # BOM: Excel reads Korean
+    chunks = queue.office_csv(actor=actor, office_slug=slug, query=filters.query())
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{slug}-queue.csv"'},
     )
 
 
-@router.get("/triage", summary="The triage queue", response_model=TriageQueue)
-def triage(actor: ActorDep) -> dict[str, Any]:
+@router.get("/offices/{slug}/staff", summary="The office's people, for the assign picker")
+def office_staff(slug: str, actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
-        return queue.triage_queue(session, actor=actor)
+        return {"staff": desk.office_staff(session, actor=actor, office_slug=slug)}
+
+
+@router.get("/offices", summary="Every open office, for the transfer and routing pickers")
+def open_offices(actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        return {"offices": desk.open_offices(session, actor=actor)}
+
+
+@router.get("/triage", summary="The triage queue, oldest first", response_model=TriageQueue)
+def triage(
+    actor: ActorDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=queue.MAX_PAGE_SIZE)] = queue.PAGE_SIZE,
+) -> dict[str, Any]:
+    with transaction() as session:
+        return queue.triage_queue(session, actor=actor, page=page, page_size=page_size)
+
+
+@router.get(
+    "/staff/reports/{public_id}",
+    summary="One report for the people working on it, with the moves they may make",
+    response_model=StaffReport,
+)
+def staff_report(public_id: str, actor: ActorDep) -> dict[str, Any]:
+    """`actions` lists the moves the server allows this user now (workflow.allowed_actions): acknowledge,
+    assign, start, resolve, close, close_duplicate, reopen, transfer, route, after_photo, note."""
+    with transaction() as session:
+        return desk.staff_report(session, actor=actor, public_id=public_id)
+
+
+class Note(BaseModel):
+    body: StorableStr
+
+
+@router.post("/reports/{public_id}/notes", summary="An internal note (never public)")
+def add_note(public_id: str, body: Note, actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        note = workflow.add_note(session, actor=actor, public_id=public_id, body=body.body)
+        return {"id": public_id, "note": note.id}
+
+
+class Bulk(BaseModel):
+    ids: list[StorableStr]
+    action: StorableStr  # acknowledge | assign | close
+    assignee: StorableStr | None = None
+    reason: StorableStr | None = None
+    public_note: StorableStr = ""
+
+
+@router.post("/staff/bulk", summary="Acknowledge, assign or close many reports; each one's result")
+def bulk(body: Bulk, actor: ActorDep) -> dict[str, Any]:
+    with transaction() as session:
+        results = desk.bulk(
+            session,
+            actor=actor,
+            ids=list(body.ids),
+            action=body.action,
+            assignee=body.assignee,
+            reason=body.reason,
+            public_note=body.public_note,
+        )
+        return {"results": results}
 
 
 @router.post("/reports/{public_id}/status", summary="Move a report along the workflow", response_model=ReportMoved)

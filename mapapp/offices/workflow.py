@@ -16,7 +16,8 @@ from mapapp.core import status as report_status
 from mapapp.core.actors import Actor, Forbidden
 from mapapp.core.errors import Conflict, InvalidInput
 from mapapp.core.settings import get_settings
-from mapapp.offices.models import Office
+from mapapp.notify import service as outbox
+from mapapp.offices.models import Office, ReportNote
 from mapapp.photos.models import Photo
 from mapapp.reports import messages
 from mapapp.reports.models import Report, ReportEvent, RoutingDecisionRecord
@@ -28,8 +29,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "acknowledged": ("assigned", "in_progress", "closed"),
     "assigned": ("in_progress", "closed"),
     "in_progress": ("resolved", "closed"),
-    "resolved": (),
-    "closed": (),
+    # Staff reopen a finished report with a reason (the citizen reopens through their link: `reopen`).
+    "resolved": ("reopened",),
+    "closed": ("reopened",),
     "triage": (),
     "submitted": (),
 }
@@ -115,6 +117,10 @@ def change_status(
         if staff is None or staff.office_id != report.office_id:
             raise InvalidInput("assign to a member of this report's office", field="assignee")
         private_note = (private_note + f" assigned to {staff.email}").strip()
+        report.assigned_to = staff.id
+        _tell_assignee(session, report, staff.email)
+    if to == "reopened" and not public_note.strip():
+        raise InvalidInput("say why the report is open again", field="public_note")
     if to == "resolved" and not public_note.strip():
         raise InvalidInput("resolving needs a public answer to the citizen", field="public_note")
     if to == "closed":
@@ -141,7 +147,76 @@ def change_status(
         messages.tell_followers(
             session, report_id=report.id, event="closed", close_reason=close_reason, answer=public_note.strip()
         )
+    elif to == "reopened":
+        report.resolved_at = None
+        messages.tell_followers(session, report_id=report.id, event="reopened", reason=public_note.strip())
     return report
+
+
+# What the desk calls each move, and the workflow status it leads to (None: not a status change).
+ACTIONS: dict[str, str | None] = {
+    "acknowledge": "acknowledged",
+    "assign": "assigned",
+    "start": "in_progress",
+    "resolve": "resolved",
+    "close": "closed",
+    "close_duplicate": "closed",
+    "reopen": "reopened",
+    "transfer": None,
+    "route": None,
+    "after_photo": None,
+    "note": None,
+}
+
+
+def allowed_actions(actor: Actor, report: Report) -> list[str]:
+    """The moves `actor` may make on `report` now, from TRANSITIONS and the same checks the moves run.
+
+    The desk draws a button for each and keeps no copy of the state machine.
+    """
+    try:
+        check_can_work_on(actor, report)
+    except Forbidden:
+        return []
+    if report.status == "triage":
+        return ["route", "note"] if actor.role in ("admin", "triage") else ["note"]
+    targets = TRANSITIONS.get(report.status, ())
+    found = []
+    for action, to in ACTIONS.items():
+        if to is not None and to in targets:
+            if to == "assigned" and actor.role not in ("admin", "manager"):
+                continue
+            found.append(action)
+    if report_status.is_open(report.status):
+        found.append("transfer")
+    if report.status in ("in_progress", "resolved"):
+        found.append("after_photo")
+    found.append("note")
+    return found
+
+
+def _tell_assignee(session: Session, report: Report, email: str) -> None:
+    """The staff member hears they have a report to work on, in both languages (staff have no locale)."""
+    url = f"{get_settings().public_base_url.rstrip('/')}/office#{report.public_id}"
+    outbox.enqueue_email(
+        session,
+        to=email,
+        subject=f"[mapapp] 담당 지정 / assigned to you: {report.public_id}",
+        body=f"신고 {report.public_id}의 담당자로 지정되었습니다.\n"
+        f"Report {report.public_id} is assigned to you.\n{url}\n",
+    )
+
+
+def add_note(session: Session, *, actor: Actor, public_id: str, body: str) -> ReportNote:
+    """An internal note on a report, for the people who work on it; never public."""
+    report = _report(session, public_id)
+    check_can_work_on(actor, report)
+    if not body.strip():
+        raise InvalidInput("write the note", field="body")
+    note = ReportNote(report_id=report.id, author=actor.email, body=body.strip()[:4000])
+    session.add(note)
+    session.flush()
+    return note
 
 
 def _merge_into(session: Session, actor: Actor, report: Report, original_id: str | None) -> None:
@@ -221,9 +296,12 @@ def _reassign(
     report.status = "routed" if office else "triage"
     report.routing_manual = True
     report.updated_at = text("now()")  # type: ignore[assignment]
-    params: dict[str, Any] = {"reason": reason}
+    by_ko, _, by_en = acting_body(session, actor).partition(" / ")
+    # The public reason names the office or role that decided (never the person): routing.REASONS.
+    params: dict[str, Any] = {"reason": reason, "by_ko": by_ko, "by_en": by_en or by_ko}
     if office:
         params |= {"office": office.slug, "office_ko": office.name_ko, "office_en": office.name_en}
+    report.assigned_to = None
     session.add(
         RoutingDecisionRecord(
             report_id=report.id,
@@ -232,7 +310,7 @@ def _reassign(
             district_id=report.district_id,
             method="manual",
             rule=f"{kind} by {acting_body(session, actor)}",
-            reason_code="manual",
+            reason_code="manual_by" if office else "triage_by",
             reason_params=params,
             manual=True,
             decided_by=actor.email,

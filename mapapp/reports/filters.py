@@ -53,7 +53,8 @@ def open_or_closed(where: Where, want_open: bool | None) -> Where:
     """Only open reports (True), only finished ones (False), or both (None)."""
     if want_open is None:
         return where
-    return where.add(f"({report_status.open_sql('r.status')}) = :want_open", want_open=want_open)
+    clause = report_status.open_sql("r.status")  # written out: the open-report partial indexes then apply
+    return where.add(clause if want_open else f"NOT ({clause})")
 
 
 def categories(where: Where, slugs: list[str] | None) -> Where:
@@ -103,11 +104,54 @@ def older_than_hours(where: Where, hours: float | None) -> Where:
     return where.add("r.created_at <= now() - make_interval(secs => :min_age * 3600)", min_age=hours)
 
 
-def overdue(where: Where, want: bool | None) -> Where:
-    """Reports past their response target (True), or not (False), or both (None)."""
+def overdue(where: Where, want: bool | None, *, open_only: bool = False) -> Where:
+    """Reports past their response target (True), or not (False), or both (None).
+
+    `open_only`: the caller already keeps only open reports, so "not overdue" is "not yet due", a range
+    of the due time the planner reads from an index.
+    """
     if want is None:
         return where
-    return where.add(f"{report_status.overdue_sql('r', 'c')} = :overdue", overdue=want)
+    if want is False and open_only:
+        return where.add(f"{report_status.due_at_sql('r', 'c')} >= now()")
+    # Written out, not compared with a parameter: the planner then sees the partial index's predicate.
+    clause = report_status.overdue_sql("r", "c")
+    return where.add(clause if want else f"NOT {clause}")
+
+
+def search(where: Where, text: str | None, *, is_id: bool = False, places: list[list[int]] | None = None) -> Where:
+    """Reports whose id is the text, or whose description or place (district, dong) holds every word of it.
+
+    With `is_id` (the caller found a report with that id) only the id is compared: one index lookup.
+    `places`, when the caller has looked them up, are the ids of the jurisdictions each word names: as
+    constants the planner sees how few reports a dong holds and reads them by index.
+    """
+    words = search_words(text)
+    if not words:
+        return where
+    if is_id:
+        return where.add("r.public_id = :search_id", search_id=(text or "").strip())
+    each = []
+    for i, word in enumerate(words):
+        # The word is matched as typed: % and _ in it are not wildcards.
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.params[f"search_{i}"] = f"%{escaped}%"
+        if places is not None:
+            where.params[f"search_place_{i}"] = list(places[i])
+            named = f"r.district_id = ANY(:search_place_{i}) OR r.dong_id = ANY(:search_place_{i})"
+        else:
+            named = f"r.district_id IN ({PLACE_NAMED_SQL.format(i=i)}) OR r.dong_id IN ({PLACE_NAMED_SQL.format(i=i)})"
+        each.append(f"(r.description ILIKE :search_{i} OR {named})")
+    return where.add("(r.public_id = :search_id OR (" + " AND ".join(each) + "))", search_id=(text or "").strip())
+
+
+# The jurisdictions whose Korean or English name holds search word number {i}.
+PLACE_NAMED_SQL = "SELECT id FROM jurisdictions WHERE name_ko ILIKE :search_{i} OR name_en ILIKE :search_{i}"
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of a search, at most five."""
+    return (text or "").split()[:5]
 
 
 def bbox(where: Where, box: tuple[float, float, float, float] | None) -> Where:

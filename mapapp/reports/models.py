@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
-from mapapp.core.status import AWAITING_OFFICE, STATUSES, in_sql
+from mapapp.core.status import AWAITING_OFFICE, STATUSES, in_sql, is_sql, open_sql
 
 CLOSE_REASONS = ("duplicate", "not_ours", "cannot_fix")
 CHANNELS = ("web", "api", "open311", "social", "phone", "demo")
@@ -46,6 +47,19 @@ class Report(Base):
         Index("ix_reports_dong", "dong_id"),
         Index("ix_reports_awaiting_office", "id", postgresql_where=in_sql("status", AWAITING_OFFICE)),
         Index("ix_reports_hidden", "id", postgresql_where=text("hidden_at IS NOT NULL")),
+        # The office desk's queue (migration 0013): each sort of the open work list walks its own index.
+        Index("ix_reports_office_created", "office_id", "created_at"),
+        Index("ix_reports_office_open_created", "office_id", "created_at", postgresql_where=open_sql("status")),
+        Index("ix_reports_office_due", "office_id", "due_at"),
+        Index("ix_reports_office_open_due", "office_id", "due_at", postgresql_where=open_sql("status")),
+        Index("ix_reports_office_open_supporters", "office_id", "support_count", postgresql_where=open_sql("status")),
+        Index("ix_reports_triage", "created_at", postgresql_where=is_sql("status", "triage")),
+        Index(
+            "ix_reports_description_trgm",
+            "description",
+            postgresql_using="gin",
+            postgresql_ops={"description": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -80,6 +94,10 @@ class Report(Base):
     reopen_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The office's staff member working on it (set by the desk's "assign", cleared by a transfer).
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # created_at plus the category's response target, kept by a trigger (migration 0013): "overdue" reads it.
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=FetchedValue())
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When routing last looked at this report: a district whose polygon changed after it is checked again.
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -71,6 +71,14 @@ REASONS = {
         "en": "Routed by hand by city staff: {reason}",
         "ko": "시 담당자가 직접 배정했습니다: {reason}",
     },
+    "manual_by": {
+        "en": "Routed by hand by {by_en} to {office_en}: {reason}",
+        "ko": "{by_ko}에서 {office_ko}(으)로 직접 배정했습니다: {reason}",
+    },
+    "triage_by": {
+        "en": "Sent back to the city's triage team by {by_en}: {reason}",
+        "ko": "{by_ko}에서 시 분류 담당에게 돌려보냈습니다: {reason}",
+    },
     "triage_outside_service_area": {
         "en": "The point lies outside every district and outside the city. Sent to triage.",
         "ko": "어느 구에도, 시 경계 안에도 속하지 않는 지점입니다. 분류 대기열로 보냈습니다.",

@@ -15,6 +15,7 @@ from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
 from mapapp.layers import service as layers
+from mapapp.offices import words as desk_words
 from mapapp.reports import queries
 from mapapp.web import city, pages
 from mapapp.web.security import csp_nonce, json_for_html
@@ -197,8 +198,25 @@ def office_page(request: Request, session: SessionDep, lang: str | None = None) 
     """Office staff: log in, see the queue as a list and on a map, move reports along."""
     locale = _locale(request, lang)
     # The queue map opens on the city's own extent, like the public map (no hard-coded centre).
-    config = _staff_config(locale) | {"extent": city.extent(session)}
+    config = _staff_config(locale) | {"extent": city.extent(session)} | _base_map()
+    config["t"] |= desk_words.messages(locale)
     body = templates.get_template("office.html").render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
+def _base_map() -> dict[str, str]:
+    # The desks' maps draw the same base map as the public one (none on a closed network).
+    settings = get_settings()
+    return {"tileUrl": settings.tile_url, "tileAttribution": settings.tile_attribution}
+
+
+@router.get("/triage", response_class=HTMLResponse)
+def triage_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
+    """The city's triage team: each report the routing could not place, its candidates, routed in a key or two."""
+    locale = _locale(request, lang)
+    config = _staff_config(locale) | {"extent": city.extent(session)} | _base_map()
+    config["t"] |= desk_words.messages(locale)
+    body = templates.get_template("triage.html").render(locale=locale, t=config["t"], config=config)
     return _html(body, locale, lang)
 
 

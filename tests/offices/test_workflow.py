@@ -438,6 +438,7 @@ def test_every_allowed_move(client, tokens, demo_db, start, to):
         "assigned": {"assignee": "staff@mapo.example"},
         "resolved": {"public_note": "done"},
         "closed": {"reason": "cannot_fix", "public_note": "private land"},
+        "reopened": {"public_note": "still broken"},
     }.get(to, {})
     response = move(client, tokens, "mapo_manager", public_id, to, **extra)
     assert response.status_code == 200, response.text
