@@ -14,7 +14,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 # The npm folders the app serves (mapapp.app.VENDOR), relative to node_modules.
-VENDOR = ("leaflet/dist", "leaflet.markercluster/dist", "swagger-ui-dist", "exifr/dist")
+VENDOR = ("leaflet/dist", "leaflet.markercluster/dist", "swagger-ui-dist", "exifr/dist", "chart.js/dist")
 
 
 class BuildWithAssets(build_py):
