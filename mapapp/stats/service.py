@@ -246,29 +246,17 @@ def indicators(session: Session, *, scope: Scope, start: date, end: date) -> dic
     }
 
 
-def view_time_zone(session: Session) -> str | None:
-    """The time zone the view's days were cut in (kept in the view's comment)."""
-    comment = session.scalar(text(f"SELECT obj_description('{views.VIEW}'::regclass, 'pg_class')"))
-    return comment.removeprefix("time_zone=") if comment else None
-
-
 def refresh(session: Session) -> float | None:
-    """Rebuild the view now (re-created when the city's time zone changed); None when another refresh runs.
+    """Rebuild the view from the reports and their events now; None when another refresh is running.
 
-    Readers keep the old figures until this commits (CONCURRENTLY): the dashboard never waits on it.
+    The new figures count everything committed when this transaction began (its now(), kept as as_of).
     """
     if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK}):
         return None
     started = time.perf_counter()
-    zone = get_settings().time_zone
-    if view_time_zone(session) != zone:
-        session.execute(text(views.DROP_SQL))
-        for statement in views.create_sql(zone):
-            session.execute(text(statement))
-    else:
-        session.execute(text(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {views.VIEW}"))
+    for statement in views.swap_sql(get_settings().time_zone):
+        session.execute(text(statement))
     seconds = time.perf_counter() - started
-    # The figures are as of the transaction's start (now()), when the refresh's snapshot was taken.
     session.execute(text("UPDATE stats_refreshes SET refreshed_at = now(), seconds = :s"), {"s": seconds})
     return seconds
 
