@@ -689,10 +689,14 @@ app.add_typer(stats_app, name="stats")
 @stats_app.command("refresh")
 def stats_refresh() -> None:
     """Rebuild the indicators from the reports and their events now (the pages also do it every few minutes)."""
+    from mapapp.core.db import get_engine
     from mapapp.stats import service as stats
 
-    with _command(), transaction() as session:
-        seconds = stats.refresh(session)
+    with _command():
+        with transaction() as session:
+            seconds = stats.refresh(session)
+        if seconds is not None:
+            stats.vacuum(get_engine())
     console.print("another refresh is running" if seconds is None else f"stats refreshed in {seconds:.1f} s")
 
 

@@ -53,8 +53,9 @@ def stats_page(
         scope, code = scopecode.split(":", 1)
     found = service.get_scope(session, kind=scope, code=code or None)
     start, end = service.get_period(from_, to)
-    service.refresh_in_background_if_stale(session, get_engine())
     figures = service.indicators(session, scope=found, start=start, end=end)
+    if figures["freshness"]["stale"]:
+        service.refresh_in_background(get_engine())
     labels = {
         "channel": {c["code"]: w.get("channel_" + c["code"], c["code"]) for c in figures["by_channel"]},
         "reason": {r: w["reason_" + r] for r in CLOSE_REASONS},

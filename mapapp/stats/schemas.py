@@ -26,6 +26,7 @@ class Freshness(BaseModel):
     as_of: datetime = Field(description="the figures count everything up to this time (the view's last rebuild)")
     refresh_seconds: float = Field(description="how long that rebuild took")
     refreshed_every_seconds: int = Field(description="a request finding the figures older than this rebuilds them")
+    stale: bool = Field(description="older than that: a rebuild has been started, the next answers will have it")
 
 
 class WithinTarget(BaseModel):

@@ -93,8 +93,8 @@ def words(locale: str) -> dict[str, str]:
 
 
 def hours_text(hours: float, locale: str) -> str:
-    """ "3 days" / "3일", "12 h" / "12시간": days from two days on."""
-    if hours >= 48 and hours % 24 == 0:
+    """ "3 days" / "3일", "12 hours" / "12시간": whole days in days."""
+    if hours >= 24 and hours % 24 == 0:
         days = int(hours // 24)
         return f"{days}일" if locale == "ko" else f"{days} day{'s' if days != 1 else ''}"
     shown = f"{hours:g}"

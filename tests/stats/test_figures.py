@@ -152,7 +152,7 @@ def test_city_figures_match_the_hand_count(session, fixture_city):
         "p50": {"low_hours": 48, "high_hours": 60},
         "p90": {"low_hours": 120, "high_hours": 144},
     }
-    backlog = {b["day"].isoformat(): b["open"] for b in f["backlog"]}
+    backlog = {b["day"]: b["open"] for b in f["backlog"]}
     assert len(backlog) == 31
     assert backlog["2026-03-01"] == 1  # R9 resolved that day, R7 open
     assert backlog["2026-03-02"] == 2  # R1 filed
