@@ -41,11 +41,11 @@ from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
 from mapapp.open311.router import router as open311_router
 from mapapp.reports.router import router as reports_router
-from mapapp.stats.pages import router as stats_pages_router
 from mapapp.stats.router import router as stats_router
 from mapapp.tiles.router import router as tiles_router
 from mapapp.web.router import router as web_router
 from mapapp.web.security import SecurityHeadersMiddleware
+from mapapp.web.stats_pages import router as stats_pages_router
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""HTML for the public dashboard (/stats) and the public list of reports (/reports)."""
+"""HTML for the public dashboard (/stats) and the public list of reports (/reports): doors into mapapp.stats."""
 
 from datetime import date
 from typing import Annotated
