@@ -171,7 +171,7 @@ class Settings(BaseSettings):
     time_zone: str = "Asia/Seoul"
 
     # Public indicators (issue 12): a request finding the stats view older than this rebuilds it in the background.
-    stats_refresh_seconds: int = Field(default=300, ge=0)
+    stats_refresh_seconds: int = Field(default=900, ge=0)
 
 
 @lru_cache
