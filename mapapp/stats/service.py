@@ -92,10 +92,10 @@ _COLUMNS = ("received", "acknowledged", "resolved", *(f"closed_{r}" for r in CLO
 _DIFFS = ", ".join(f"coalesce(e.{c}, 0) - coalesce(s.{c}, 0) AS {c}" for c in _COLUMNS)
 
 
-def _at(alias: str, bound: str) -> str:
+def _at(alias: str, bound: str, columns: str = ", ".join(views.COUNTS)) -> str:
     """The newest running totals of key (k.kind, k.id, k.dim, k.value) on a day `bound`."""
     return f"""LEFT JOIN LATERAL (
-        SELECT {", ".join(views.COUNTS)} FROM {views.VIEW} v
+        SELECT {columns} FROM {views.VIEW} v
         WHERE v.scope_kind = k.kind AND v.scope_id = k.id AND v.dim = k.dim AND v.dim_value = k.value AND v.day {bound}
         ORDER BY v.day DESC LIMIT 1) {alias} ON true"""  # noqa: S608 - fixed text
 
@@ -146,13 +146,12 @@ BREAKDOWN_SQL = f"""
 # Nearest rank: the p-th percentile is the ceil(p * n)-th smallest time; we name the bucket it falls in.
 PERCENTILES_SQL = f"""
     WITH hist AS (
-        SELECT dim, CAST(value AS int) AS bucket, acknowledged + resolved AS n
-        FROM ({
-    _figures_sql(
-        "SELECT :kind AS kind, :id AS id, d AS dim, b::text AS value FROM unnest(CAST(:hists AS text[])) d, "
-        "generate_series(1, :buckets) b"
-    )
-}) f
+        SELECT h.dim, b AS bucket,
+               coalesce((CASE h.dim WHEN 'ack_time' THEN e.ack_hist ELSE e.resolve_hist END)[b], 0)
+               - coalesce((CASE h.dim WHEN 'ack_time' THEN s.ack_hist ELSE s.resolve_hist END)[b], 0) AS n
+        FROM (SELECT :kind AS kind, :id AS id, 'all' AS dim, '' AS value) k
+        {_at("e", "<= :end", "ack_hist, resolve_hist")} {_at("s", "< :start", "ack_hist, resolve_hist")}
+        CROSS JOIN unnest(CAST(:hists AS text[])) h(dim) CROSS JOIN generate_series(1, :buckets) b
     ), cum AS (
         SELECT dim, bucket, sum(n) OVER (PARTITION BY dim ORDER BY bucket) AS upto,
                sum(n) OVER (PARTITION BY dim) AS total

@@ -10,8 +10,8 @@ running totals from the first day up to and including that day (prefix sums). A 
 total at its last day minus the total before its first day: two index probes whatever the period's
 length, which keeps every answer fast at a million reports. The totals count:
 - scopes: the city, each district, each office (the office that holds the report now);
-- dimensions: `all`, `layer`, `category`, `channel`, and the histograms `ack_time` and `resolve_time`
-  (dim_value = bucket number, see BUCKET_LOWER_HOURS), from which the percentiles are read;
+- dimensions: `all`, `layer`, `category`, `channel`; the `all` rows also carry the time histograms
+  `ack_hist` and `resolve_hist` (running counts per bucket of BUCKET_LOWER_HOURS), whence the percentiles;
 - columns: received (filed), acknowledged (an office first moved it), resolved and closed by reason
   (reports whose *current* status is finished, on the day they reached it), due (reports whose response
   target passed that day, by the refresh time, and which were not closed as duplicate etc.), due_met
@@ -72,10 +72,22 @@ def view_query(time_zone: str) -> str:
     for scope in SCOPES:
         s = _SCOPE_COLUMN[scope]
         sets.append(f"(day, {s})")
-        sets += [f"(day, {s}, {_DIM_COLUMN[d]})" for d in (*BREAKDOWNS, *HISTOGRAMS)]
+        sets += [f"(day, {s}, {_DIM_COLUMN[d]})" for d in BREAKDOWNS]
     scope_case = " ".join(f"WHEN GROUPING({_SCOPE_COLUMN[s]}) = 0 THEN '{s}'" for s in SCOPES)
     scope_id = " ".join(f"WHEN GROUPING({_SCOPE_COLUMN[s]}) = 0 THEN {_SCOPE_COLUMN[s]}" for s in SCOPES)
-    dims = (*BREAKDOWNS, *HISTOGRAMS)
+    dims = BREAKDOWNS
+    # The time histograms ride on the `all` rows: one running count per bucket, kept as an array per day.
+    on_all = " AND ".join(f"GROUPING({_DIM_COLUMN[d]}) = 1" for d in BREAKDOWNS)
+    buckets = range(1, len(BUCKET_LOWER_HOURS) + 1)
+    hist_daily = ", ".join(
+        f"CASE WHEN {on_all} THEN sum(({column} = {b})::int) END AS {hist}_{b}"
+        for hist, column in (("ack", "ack_bucket"), ("res", "resolve_bucket"))
+        for b in buckets
+    )
+    hist_cums = ", ".join(
+        f"CASE WHEN dim = 'all' THEN ARRAY[{', '.join(f'sum({hist}_{b}) OVER upto' for b in buckets)}] END AS {name}"
+        for hist, name in (("ack", "ack_hist"), ("res", "resolve_hist"))
+    )
     dim_case = " ".join(f"WHEN GROUPING({_DIM_COLUMN[d]}) = 0 THEN '{d}'" for d in dims)
     dim_value = " ".join(f"WHEN GROUPING({_DIM_COLUMN[d]}) = 0 THEN {_DIM_COLUMN[d]}::text" for d in dims)
     sums = ", ".join(f"sum({c})::int AS {c}" for c in COUNTS)
@@ -118,11 +130,11 @@ WITH timeline AS (
            CASE h.kind WHEN 'received' THEN 1 WHEN 'finished' THEN -1 ELSE 0 END AS net
     FROM happenings h
 )
-SELECT scope_kind, scope_id, dim, dim_value, day, {cums}
+SELECT scope_kind, scope_id, dim, dim_value, day, {cums}, {hist_cums}
 FROM (
     SELECT (CASE {scope_case} END)::text AS scope_kind, (CASE {scope_id} END)::int AS scope_id,
            (CASE {dim_case} ELSE 'all' END)::text AS dim, (CASE {dim_value} ELSE '' END)::text AS dim_value,
-           day, {sums}
+           day, {sums}, {hist_daily}
     FROM h
     GROUP BY GROUPING SETS ({", ".join(sets)})
     HAVING ({keep}) AND {keep_dim}
@@ -138,7 +150,7 @@ def create_sql(time_zone: str, name: str = VIEW) -> list[str]:
         # Every read is a probe of one key's newest row on or before a day: (scope, dim, value, day), answered
         # from the index alone once the view is vacuumed (service.vacuum), never from the table.
         f"CREATE UNIQUE INDEX ix_{name}_key ON {name} (scope_kind, scope_id, dim, dim_value, day)"
-        f" INCLUDE ({', '.join(COUNTS)})",
+        f" INCLUDE ({', '.join(COUNTS)}, ack_hist, resolve_hist)",
         f"COMMENT ON MATERIALIZED VIEW {name} IS 'time_zone={time_zone}'",
         f"ANALYZE {name}",
     ]
