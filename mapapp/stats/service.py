@@ -1,7 +1,8 @@
 """The public indicators for the city, a district or an office over a period, read from the stats_daily view.
 
-Every figure is summed in SQL from the view, which is rebuilt from the reports and their events
-(mapapp.stats.views says exactly what each column counts). The answer says when the view was built.
+Every figure is read in SQL from the view's running totals (the total at the period's last day minus the one
+before its first day), and the view is rebuilt from the reports and their events (mapapp.stats.views says
+exactly what each column counts). The answer says when the view was built.
 """
 
 import logging
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years: the longest period one answer covers
-# Any number that is not ours: the advisory lock that lets one refresh run at a time, across processes.
+# The advisory lock that lets one refresh run at a time, across processes (a number no other lock uses).
 REFRESH_LOCK = 0x57A75
 
 

@@ -40,8 +40,7 @@ HISTOGRAMS = ("ack_time", "resolve_time")
 PUBLIC_REPORT_SQL = "true"
 
 _SCOPE_COLUMN = {"city": "city_id", "district": "district_id", "office": "office_id"}
-_DIM_COLUMN = {"layer": "layer_id", "category": "category_id", "channel": "channel", "ack_time": "ack_bucket",
-               "resolve_time": "resolve_bucket"}  # fmt: skip
+_DIM_COLUMN = {"layer": "layer_id", "category": "category_id", "channel": "channel"}
 COUNTS = ("received", "acknowledged", "resolved", *(f"closed_{r}" for r in CLOSE_REASONS), "due", "due_met", "net")
 
 
