@@ -22,6 +22,7 @@ VENDOR = (
     "@mapbox/vector-tile",
     "@mapbox/point-geometry",
     "pbf",
+    "chart.js/dist",
 )
 
 

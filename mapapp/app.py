@@ -42,9 +42,11 @@ from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
 from mapapp.open311.router import router as open311_router
 from mapapp.reports.router import router as reports_router
+from mapapp.stats.router import router as stats_router
 from mapapp.tiles.router import router as tiles_router
 from mapapp.web.router import router as web_router
 from mapapp.web.security import SecurityHeadersMiddleware
+from mapapp.web.stats_pages import router as stats_pages_router
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +168,7 @@ VENDOR = {  # URL name -> folder inside the npm package
     "vector-tile": "@mapbox/vector-tile",
     "point-geometry": "@mapbox/point-geometry",
     "pbf": "pbf",
+    "chartjs": "chart.js/dist",
 }
 
 
@@ -205,6 +208,8 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(tiles_router)
     app.include_router(moderation_router)
+    app.include_router(stats_router)
+    app.include_router(stats_pages_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -680,6 +680,26 @@ def demo_generate(
         console.print(f"generated {summary}")
 
 
+# --- public indicators (issue 12) ---------------------------------------------------------------------
+
+stats_app = typer.Typer(help="The public indicators behind /stats and /api/stats.", no_args_is_help=True)
+app.add_typer(stats_app, name="stats")
+
+
+@stats_app.command("refresh")
+def stats_refresh() -> None:
+    """Rebuild the indicators from the reports and their events now (the pages also do it every few minutes)."""
+    from mapapp.core.db import get_engine
+    from mapapp.stats import service as stats
+
+    with _command():
+        with transaction() as session:
+            seconds = stats.refresh(session)
+        if seconds is not None:
+            stats.vacuum(get_engine())
+    console.print("another refresh is running" if seconds is None else f"stats refreshed in {seconds:.1f} s")
+
+
 def main() -> None:
     """Entry point of the `mapapp` console script."""
     app(prog_name="mapapp")

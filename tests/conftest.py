@@ -21,6 +21,8 @@ os.environ["MAPAPP_ENVIRONMENT"] = "test"
 os.environ.setdefault("MAPAPP_MEDIA_DIR", tempfile.mkdtemp(prefix="mapapp-test-media-"))
 os.environ["MAPAPP_TILE_URL"] = ""  # tests are offline: no base-map tiles, the map must work without them
 os.environ["MAPAPP_MAP_REFRESH_SECONDS"] = "2"
+# Tests rebuild the stats view themselves (mapapp.stats.service.refresh): no rebuild started behind their back.
+os.environ["MAPAPP_STATS_REFRESH_SECONDS"] = "0"
 # The suite submits, supports and logs in many times from one test client: generous rate limits here;
 # tests/ratelimit and tests/accounts lower them for themselves.
 os.environ.update(

@@ -388,6 +388,11 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
         "ko": "이 데이터베이스에는 복원할 수 없습니다.",
         "en": "The backup cannot be restored into this database.",
     },
+    "stats_scope_not_found": {"ko": "그런 구나 부서가 없습니다.", "en": "There is no such district or office."},
+    "invalid_stats_period": {
+        "ko": "기간이 올바르지 않습니다 (최대 731일).",
+        "en": "The period is not valid (731 days at most).",
+    },
 }
 
 

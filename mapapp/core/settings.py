@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     # Staff pages and times (issue 11): the city's time zone; every time on the pages is shown in it, with the zone.
     time_zone: str = "Asia/Seoul"
 
+    # Public indicators (issue 12): a request finding the stats view older than this rebuilds it in the background.
+    stats_refresh_seconds: int = Field(default=900, ge=0)
+
 
 @lru_cache
 def get_settings() -> Settings:

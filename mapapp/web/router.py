@@ -17,6 +17,7 @@ from mapapp.core.settings import get_settings
 from mapapp.layers import service as layers
 from mapapp.offices import words as desk_words
 from mapapp.reports import queries
+from mapapp.stats import targets as stats_targets
 from mapapp.web import city, pages
 from mapapp.web.security import csp_nonce, json_for_html
 
@@ -166,7 +167,12 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
     office = (p["office_name"] or {}).get(locale)
     settings = get_settings()
     other = "en" if locale == "ko" else "ko"
+    # The category's response target and whether it was met (issue 12), due time from core.status.
+    target = stats_targets.report_target(session, public_id=public_id, locale=locale)
+    if target:
+        target["due_local"] = local_time(target["due_at"])
     body = templates.get_template("report.html").render(
+        target=target,
         locale=locale,
         other_locale=other,
         # The place in the reader's language, then in the other one (a visitor may not read the first).

@@ -143,6 +143,11 @@ def test_no_public_response_reveals_contact_photo_gps_or_private_notes(client, d
         client.get("/open311/v2/requests.xml").text,
         client.get(f"/open311/v2/requests/{public_id}.json").text,
         client.get(f"/reports/{public_id}").text,
+        # Issue 12: the public list (the new report is on its first page), the dashboard and its API.
+        client.get("/reports").text,
+        client.get("/reports", params={"q": "Gangnam", "lang": "en"}).text,
+        client.get("/stats").text,
+        client.get("/api/stats").text,
     ]
     photo_urls = json.loads(outputs[1])["properties"]["photos"]
     images = [client.get(p["url"]).content + client.get(p["thumbnail"]).content for p in photo_urls]
