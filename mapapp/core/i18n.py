@@ -302,6 +302,10 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
         "ko": "이 데이터베이스에는 복원할 수 없습니다.",
         "en": "The backup cannot be restored into this database.",
     },
+    "no_active_alert": {
+        "ko": "지금 활성화된 재난 레이어가 아니어서 경보가 없습니다.",
+        "en": "This is not a disaster layer that is active now: there is no alert.",
+    },
 }
 
 
