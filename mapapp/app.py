@@ -41,6 +41,7 @@ from mapapp.layers.router import router as layers_router
 from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
 from mapapp.open311.router import router as open311_router
+from mapapp.opendata.router import router as opendata_router
 from mapapp.reports.router import router as reports_router
 from mapapp.tiles.router import router as tiles_router
 from mapapp.web.router import router as web_router
@@ -202,6 +203,7 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(tiles_router)
     app.include_router(feeds_router)
+    app.include_router(opendata_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
