@@ -21,6 +21,8 @@ from mapapp import __version__
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
 from mapapp.accounts.router import router as accounts_router
 from mapapp.admin.router import router as admin_router
+from mapapp.alerts.router import api as alerts_api
+from mapapp.alerts.router import pages as alerts_pages
 from mapapp.core import requests as request_edge
 from mapapp.core.bodylimit import BodyLimitMiddleware
 from mapapp.core.db import get_engine
@@ -204,6 +206,8 @@ def create_app() -> FastAPI:
     app.include_router(tiles_router)
     app.include_router(feeds_router)
     app.include_router(opendata_router)
+    app.include_router(alerts_api)
+    app.include_router(alerts_pages)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

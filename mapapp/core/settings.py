@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     # Staff pages and times (issue 11): the city's time zone; every time on the pages is shown in it, with the zone.
     time_zone: str = "Asia/Seoul"
 
+    # E-mail alerts (issue 12): how often the worker gathers new reports for each subscription (0: never);
+    # what arrives within one interval goes out as one digest.
+    alerts_interval_seconds: float = Field(default=300.0, ge=0)
+
 
 @lru_cache
 def get_settings() -> Settings:

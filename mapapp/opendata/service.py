@@ -62,11 +62,14 @@ def _stream(sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]
         cursor = dbapi.cursor()
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         cursor.close()
-        with dbapi.cursor(name="opendata_export") as named:
+        named: Any = dbapi.cursor(name="opendata_export")  # psycopg2's server-side cursor
+        try:
             named.itersize = CHUNK_ROWS
             named.execute(str(compiled), compiled.params)
             while rows := named.fetchmany(CHUNK_ROWS):
                 yield rows
+        finally:
+            named.close()
         conn.rollback()
 
 
