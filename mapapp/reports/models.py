@@ -44,6 +44,8 @@ class Report(Base):
         Index("ix_reports_district", "district_id"),
         Index("ix_reports_dong", "dong_id"),
         Index("ix_reports_awaiting_office", "id", postgresql_where=in_sql("status", AWAITING_OFFICE)),
+        # The feeds' "resolved" entries, newest first (issue 12).
+        Index("ix_reports_resolved_at", "resolved_at", postgresql_where="resolved_at IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -1,4 +1,5 @@
-"""alert subscriptions: a citizen's e-mail alerts of new reports in a district or around a point
+"""alert subscriptions: a citizen's e-mail alerts of new reports in a district or around a point; an
+index for the feeds' resolved reports
 
 Revision ID: 0016
 Revises: 0012
@@ -53,9 +54,14 @@ def upgrade() -> None:
         postgresql_where=sa.text("confirmed_at IS NOT NULL AND unsubscribed_at IS NULL"),
     )
     op.create_index("ix_alert_subscriptions_email", "alert_subscriptions", ["email"])
+    # The feeds' "resolved" entries, newest first, without sorting every resolved report.
+    op.create_index(
+        "ix_reports_resolved_at", "reports", ["resolved_at"], postgresql_where=sa.text("resolved_at IS NOT NULL")
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_reports_resolved_at", table_name="reports")
     op.drop_index("ix_alert_subscriptions_email", table_name="alert_subscriptions")
     op.drop_index("ix_alert_subscriptions_active", table_name="alert_subscriptions")
     op.drop_table("alert_subscriptions")
