@@ -357,9 +357,23 @@ def form_choices(session: Session, *, locale: str) -> dict[str, Any]:
     return {"districts": [(d.code, d.name_ko if locale == "ko" else d.name_en) for d in districts], "layers": groups}
 
 
+def forget_unconfirmed(session: Session) -> int:
+    """Delete subscriptions never confirmed within CONFIRM_DAYS: an address nobody confirmed is not kept."""
+    result = session.execute(
+        text(
+            "DELETE FROM alert_subscriptions WHERE confirmed_at IS NULL "
+            "AND created_at < now() - make_interval(days => :days)"
+        ),
+        {"days": CONFIRM_DAYS},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def run_pass() -> int:
-    """`queue_alerts` in its own transaction (the worker calls this on its schedule)."""
+    """`queue_alerts` in its own transaction (the worker calls this on its schedule), after forgetting the
+    addresses that never confirmed."""
     with transaction() as session:
+        forget_unconfirmed(session)
         return queue_alerts(session)
 
 

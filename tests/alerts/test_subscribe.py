@@ -73,7 +73,7 @@ def test_preview_shows_the_newest_reports_of_the_area(client):
     assert client.get("/api/alerts/preview", params={"district": "11440", "layer": "x"}).status_code == 422
 
 
-def test_subscribing_is_rate_limited_like_submitting(client, monkeypatch):
+def test_subscribing_is_rate_limited_like_submitting(client, demo_db, monkeypatch):
     monkeypatch.setenv("MAPAPP_RATELIMIT_SUBMIT_PER_HOUR", "2")
     monkeypatch.setenv("MAPAPP_RATELIMIT_SUBMIT_BURST", "2")
     get_settings.cache_clear()
@@ -89,3 +89,39 @@ def test_subscribing_is_rate_limited_like_submitting(client, monkeypatch):
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+        # The bucket was pushed hours ahead by the low limit: empty it for the other tests of this module.
+        engine = create_engine(demo_db)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM rate_limits WHERE key LIKE 'submit:%'"))
+        engine.dispose()
+
+
+def test_an_address_that_never_confirms_is_forgotten(client, demo_db):
+    from mapapp.alerts import service
+    from mapapp.core.db import transaction
+
+    assert (
+        client.post("/api/alerts", json={"email": "never.confirms@example.org", "district": "11440"}).status_code == 202
+    )
+    engine = create_engine(demo_db)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE alert_subscriptions SET created_at = now() - interval '8 days' "
+                    "WHERE email = 'never.confirms@example.org'"
+                )
+            )
+    finally:
+        engine.dispose()
+    with transaction() as session:
+        assert service.forget_unconfirmed(session) >= 1
+    engine = create_engine(demo_db)
+    try:
+        with engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT count(*) FROM alert_subscriptions WHERE email = 'never.confirms@example.org'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert left == 0
