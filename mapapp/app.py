@@ -21,6 +21,8 @@ from mapapp import __version__
 from mapapp import models as _models  # noqa: F401  (every table known before the first query)
 from mapapp.accounts.router import router as accounts_router
 from mapapp.admin.router import router as admin_router
+from mapapp.alerts.router import api as alerts_api
+from mapapp.alerts.router import pages as alerts_pages
 from mapapp.core import requests as request_edge
 from mapapp.core.bodylimit import BodyLimitMiddleware
 from mapapp.core.db import get_engine
@@ -34,6 +36,7 @@ from mapapp.core.errors import (
 )
 from mapapp.core.health import Health, Readiness
 from mapapp.core.settings import get_settings
+from mapapp.feeds.router import router as feeds_router
 from mapapp.jurisdictions.router import places_router
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
@@ -41,6 +44,7 @@ from mapapp.moderation.router import router as moderation_router
 from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
 from mapapp.open311.router import router as open311_router
+from mapapp.opendata.router import router as opendata_router
 from mapapp.reports.router import router as reports_router
 from mapapp.stats.router import router as stats_router
 from mapapp.tiles.router import router as tiles_router
@@ -210,6 +214,10 @@ def create_app() -> FastAPI:
     app.include_router(moderation_router)
     app.include_router(stats_router)
     app.include_router(stats_pages_router)
+    app.include_router(feeds_router)
+    app.include_router(opendata_router)
+    app.include_router(alerts_api)
+    app.include_router(alerts_pages)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -537,8 +537,14 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     for chatty in ("httpx", "httpcore"):  # a line per request would bury the worker's own lines
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from mapapp.alerts import service as alerts
+    from mapapp.core.settings import get_settings
+    from mapapp.notify.worker import PeriodicJob
+
     with _command():
+        jobs = [PeriodicJob("alerts", get_settings().alerts_interval_seconds, alerts.run_pass)]
         if once:
+            alerts.run_pass()  # e-mail alerts gathered now go out in this same delivery
             sender = NetworkSender()
             try:
                 with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -548,7 +554,7 @@ def worker(
             reason = f": {done.last_error}" if done.failed else ""
             console.print(f"outbox: {done.sent} sent, {done.failed} to retry{reason}", highlight=False)
             return
-        Worker(interval=interval, threads=threads).run()
+        Worker(interval=interval, threads=threads, jobs=jobs).run()
 
 
 outbox_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)

@@ -1,6 +1,7 @@
 """Every table, imported in one place so that Alembic and the tests see the whole schema."""
 
 from mapapp.accounts.models import LoginThrottle, PasswordReset, StaffSession, User
+from mapapp.alerts.models import AlertSubscription
 from mapapp.core.db import Base
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Department, Layer, LayerEvent
@@ -13,6 +14,7 @@ from mapapp.reports.models import IdempotencyKey, Report, ReportEvent, RoutingDe
 from mapapp.routing.models import RerouteRun
 
 __all__ = [
+    "AlertSubscription",
     "ApiKey",
     "Base",
     "Category",

@@ -393,6 +393,18 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
         "ko": "기간이 올바르지 않습니다 (최대 731일).",
         "en": "The period is not valid (731 days at most).",
     },
+    "alert_area_required": {
+        "ko": "구를 고르거나, 지점(위도·경도)과 반경을 입력하세요. 둘 중 하나만 고르세요.",
+        "en": "Choose a district, or give a point (latitude, longitude) and a radius: one of the two.",
+    },
+    "alert_link_unknown": {
+        "ko": "이 알림 링크를 찾을 수 없거나 만료되었습니다. 받은 이메일의 링크를 그대로 여세요.",
+        "en": "This alert link is not known or has expired. Open the link exactly as it came in the e-mail.",
+    },
+    "no_active_alert": {
+        "ko": "지금 활성화된 재난 레이어가 아니어서 경보가 없습니다.",
+        "en": "This is not a disaster layer that is active now: there is no alert.",
+    },
 }
 
 

@@ -172,6 +172,9 @@ class Settings(BaseSettings):
 
     # Public indicators (issue 12): a request finding the stats view older than this rebuilds it in the background.
     stats_refresh_seconds: int = Field(default=900, ge=0)
+    # E-mail alerts (issue 12): how often the worker gathers new reports for each subscription (0: never);
+    # what arrives within one interval goes out as one digest.
+    alerts_interval_seconds: float = Field(default=300.0, ge=0)
 
 
 @lru_cache

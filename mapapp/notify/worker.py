@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
@@ -175,8 +175,18 @@ class _DeliveryThread(threading.Thread):
             log.error("stopping without the database (%s); deliveries not recorded: %s", describe(exc), ids)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Work the worker runs every `every_seconds` besides delivering (e.g. gathering e-mail alerts), given by
+    the caller so that notify imports none of the features that put messages in its outbox."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], int]  # returns how many things it did, for the log line
+
+
 class Worker:
-    """`mapapp worker`: delivery threads, a report line every interval, photo cleanup on its schedule."""
+    """`mapapp worker`: delivery threads, a report line every interval, photo cleanup and jobs on their schedule."""
 
     def __init__(
         self,
@@ -185,12 +195,14 @@ class Worker:
         threads: int | None = None,
         engine: Engine | None = None,
         sender_factory: Callable[[], Sender] = NetworkSender,
+        jobs: Sequence[PeriodicJob] = (),
     ) -> None:
         settings = get_settings()
         self.interval = interval
         self.threads = threads or settings.notify_worker_threads
         self.engine = engine or get_engine()
         self.sender_factory = sender_factory
+        self.jobs = [job for job in jobs if job.every_seconds > 0]
         self.stopping = threading.Event()
         self.health = _DatabaseHealth()
         self.tally = _Tally()
@@ -219,18 +231,33 @@ class Worker:
         )
         _say_where_mail_goes(settings.smtp_host, settings.smtp_port)
         next_cleanup = time.monotonic()
+        next_job = {job.name: time.monotonic() for job in self.jobs}
         try:
             while not self.stopping.wait(self.interval):
                 self.tally.report()
                 if every and time.monotonic() >= next_cleanup:
                     self.cleanup_photos()
                     next_cleanup = time.monotonic() + every
+                for job in self.jobs:
+                    if time.monotonic() >= next_job[job.name]:
+                        self.run_job(job)
+                        next_job[job.name] = time.monotonic() + job.every_seconds
         except KeyboardInterrupt:
             self.stop()
         for thread in threads:
             thread.join(timeout=30)
         self.tally.report()
         log.info("worker stopped")
+
+    def run_job(self, job: PeriodicJob) -> None:
+        """Run one periodic job; a failure is logged and waits for the job's next turn."""
+        try:
+            done = job.run()
+        except Exception as exc:
+            log.warning("%s failed (%s); next try in %.0f s", job.name, describe(exc), job.every_seconds)
+            return
+        if done:
+            log.info("%s: %d queued", job.name, done)
 
     def cleanup_photos(self) -> None:
         """Remove photo files no row refers to and older than the grace period; a failure waits for the next turn."""

@@ -140,6 +140,11 @@ def change_status(
     # The reporter and the supporters following it hear of the move (office or role only, never a person).
     if to in ("acknowledged", "resolved"):
         messages.tell_followers(session, report_id=report.id, event=to, answer=public_note.strip())
+    elif report_status.group_of(to) == "in_progress" and (
+        report_status.group_of(old) != "in_progress" or public_note.strip()
+    ):
+        # Work has started (or the office says more): a public update, told once per step of the public status.
+        messages.tell_followers(session, report_id=report.id, event="in_progress", answer=public_note.strip())
     elif to == "closed" and close_reason == "duplicate":
         original = f"{get_settings().public_base_url.rstrip('/')}/reports/{duplicate_of}"
         messages.tell_followers(session, report_id=report.id, event="duplicate", original=original)

@@ -276,9 +276,10 @@ def service_requests(
     codes = [c.strip() for c in (service_code or "").split(",") if c.strip()] or None
     # The 90-day window bounds how deep a page can reach; one row more than the page says whether more follow.
     skip = (number - 1) * size
+    # The skipped rows stay in PostgreSQL (OFFSET): page 50 does not bring 49 pages into Python.
     rows = report_queries.report_summaries(
-        session, categories=codes, start=start, end=end, open_only=open_only, limit=skip + size + 1
-    )[skip:]
+        session, categories=codes, start=start, end=end, open_only=open_only, limit=size + 1, offset=skip
+    )
     return RequestPage(
         [_as_request(r, locale) for r in rows[:size]],
         page=number,

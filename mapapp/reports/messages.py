@@ -205,6 +205,10 @@ FOLLOWER_TEXTS = {
         "en": ("[Report resolved] {category}", "Report {id} is resolved.\nAnswer: {answer}\n{url}\n"),
     },
     "acknowledged": TEXTS["acknowledged"],
+    "in_progress": {
+        "ko": ("[처리 중] {category}", "담당 부서가 신고({id})를 처리하고 있습니다.\n{answer}\n{url}\n"),
+        "en": ("[In progress] {category}", "The office is working on report {id}.\n{answer}\n{url}\n"),
+    },
 }
 FOOTER = {
     "ko": "\n--\n이 신고에 대한 메일을 그만 받으려면: {unsubscribe}\n",

@@ -60,6 +60,8 @@ class Report(Base):
             postgresql_using="gin",
             postgresql_ops={"description": "gin_trgm_ops"},
         ),
+        # The feeds' "resolved" entries, newest first (issue 12).
+        Index("ix_reports_resolved_at", "resolved_at", postgresql_where="resolved_at IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -315,9 +315,12 @@ def report_summaries(
     end: datetime | None = None,
     open_only: bool | None = None,
     limit: int = 1000,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Flat public summaries of reports (for Open311 and exports), newest first."""
-    where = filters.Where(params={"limit": limit, "media": MEDIA}).add(visibility.report_public_sql("r"))
+    """Flat public summaries of reports (for Open311 and exports), newest first, from the `offset`-th."""
+    where = filters.Where(params={"limit": limit, "offset": offset, "media": MEDIA}).add(
+        visibility.report_public_sql("r")
+    )
     filters.public_ids(where, public_ids)
     filters.categories(where, categories)
     filters.created_between(where, start, end)
@@ -335,7 +338,7 @@ def report_summaries(
         {FROM_SQL}{places.REPORT_PLACE_JOINS}
         WHERE {where.sql()}
         ORDER BY r.created_at DESC, r.id DESC
-        LIMIT :limit
+        LIMIT :limit OFFSET :offset
     """  # noqa: S608 - fixed SQL, values bound
     return [
         dict(row) | {"place": places.place_of_row(row)} for row in session.execute(text(sql), where.params).mappings()

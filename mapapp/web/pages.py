@@ -70,7 +70,9 @@ def _folium_map(extent: list[float] | None) -> folium.Map:
     return m
 
 
-def map_page(*, locale: str, config: dict[str, Any], panel_html: str, title: str, nonce: str) -> str:
+def map_page(
+    *, locale: str, config: dict[str, Any], panel_html: str, title: str, nonce: str, head_html: str = ""
+) -> str:
     """The map page (or widget): a folium map, our panel, and our scripts started once the map exists.
 
     `config["extent"]` ([west, south, east, north], or None before any city exists) is where the map opens.
@@ -83,6 +85,7 @@ def map_page(*, locale: str, config: dict[str, Any], panel_html: str, title: str
         Element('<meta name="viewport" content="width=device-width, initial-scale=1">'), name="viewport_meta"
     )
     figure.html.add_child(Element(panel_html), name="panel")
+    figure.header.add_child(Element(head_html), name="feeds_head")  # feed autodiscovery (_feeds_head.html)
     payload = config | {
         "mapName": m.get_name(),
         "locale": locale,

@@ -14,6 +14,7 @@ from mapapp.core import status as report_status
 from mapapp.core.db import transaction
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
+from mapapp.feeds import service as feeds
 from mapapp.layers import service as layers
 from mapapp.offices import words as desk_words
 from mapapp.reports import queries
@@ -100,6 +101,9 @@ def map_page(request: Request, session: SessionDep, lang: str | None = None) -> 
         panel_html=_panel(locale, mode="report", embed=False),
         title=i18n.messages(locale)["title"],
         nonce=csp_nonce(request),
+        head_html=templates.get_template("_feeds_head.html").render(
+            feed_links=feeds.discovery_links(session, locale=locale)
+        ),
     )
     return _html(body, locale, lang)
 

@@ -143,12 +143,23 @@ def test_no_public_response_reveals_contact_photo_gps_or_private_notes(client, d
         client.get("/open311/v2/requests.xml").text,
         client.get(f"/open311/v2/requests/{public_id}.json").text,
         client.get(f"/reports/{public_id}").text,
+        # Issue 12: the feeds, the CAP index, the open data exports, the alert e-mail preview and the alerts page.
+        client.get("/feeds/reports.atom").text,
+        client.get("/feeds/reports.atom", params={"district": "11680", "lang": "en"}).text,
+        client.get("/feeds/reports.atom", params={"lat": 37.5172, "lon": 127.0473, "radius": 100}).text,
+        client.get("/feeds/cap.atom").text,
+        client.get("/api/opendata/reports.csv").text,
+        client.get("/api/opendata/reports.geojson").text,
+        client.get("/api/alerts/preview", params={"lat": 37.5172, "lon": 127.0473, "radius": 100}).text,
+        client.get("/alerts", params={"lat": 37.5172, "lon": 127.0473}).text,
         # Issue 12: the public list (the new report is on its first page), the dashboard and its API.
         client.get("/reports").text,
         client.get("/reports", params={"q": "Gangnam", "lang": "en"}).text,
         client.get("/stats").text,
         client.get("/api/stats").text,
     ]
+    # The new outputs do carry the report (else the scan would prove nothing about them).
+    assert all(public_id in out for i, out in enumerate(outputs[9:17]) if i not in (3, 7))
     photo_urls = json.loads(outputs[1])["properties"]["photos"]
     images = [client.get(p["url"]).content + client.get(p["thumbnail"]).content for p in photo_urls]
     for text_out in outputs:

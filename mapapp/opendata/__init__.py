@@ -1,0 +1,1 @@
+"""Open data: the public fields of reports as CSV and GeoJSON, filtered like the map, streamed."""
