@@ -34,6 +34,7 @@ from mapapp.core.errors import (
 )
 from mapapp.core.health import Health, Readiness
 from mapapp.core.settings import get_settings
+from mapapp.intake.router import router as intake_router
 from mapapp.jurisdictions.router import places_router
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
@@ -200,6 +201,7 @@ def create_app() -> FastAPI:
     app.include_router(offices_router)
     app.include_router(admin_router)
     app.include_router(tiles_router)
+    app.include_router(intake_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -531,7 +531,7 @@ def worker(
 
     from mapapp.core.db import get_engine
     from mapapp.notify import service as outbox
-    from mapapp.notify.senders import NetworkSender
+    from mapapp.notify.replies import ChannelReplySender
     from mapapp.notify.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -539,7 +539,7 @@ def worker(
         logging.getLogger(chatty).setLevel(logging.WARNING)
     with _command():
         if once:
-            sender = NetworkSender()
+            sender = ChannelReplySender()
             try:
                 with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     done = outbox.deliver_due(conn, sender=sender)
@@ -678,6 +678,12 @@ def demo_generate(
             with _progress("generating reports") as advance:
                 summary = generate_reports(session, reports=reports, seed=seed, span_days=span_days, progress=advance)
         console.print(f"generated {summary}")
+
+
+# Channel intake (issue 13): channels, intake import/export, gazetteer, the reference connector.
+from mapapp.intake.cli import register as _register_intake  # noqa: E402
+
+_register_intake(app)
 
 
 def main() -> None:

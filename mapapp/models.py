@@ -2,6 +2,7 @@
 
 from mapapp.accounts.models import LoginThrottle, StaffSession, User
 from mapapp.core.db import Base
+from mapapp.intake.models import Channel, GazetteerPlace, IntakeDecision, IntakeMessage
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Layer, LayerEvent
 from mapapp.notify.models import OutboxMessage
@@ -16,7 +17,11 @@ __all__ = [
     "ApiKey",
     "Base",
     "Category",
+    "Channel",
+    "GazetteerPlace",
     "IdempotencyKey",
+    "IntakeDecision",
+    "IntakeMessage",
     "Jurisdiction",
     "JurisdictionPart",
     "Layer",

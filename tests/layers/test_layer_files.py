@@ -64,7 +64,7 @@ def test_the_shipped_layer_files_define_the_three_layers_and_their_categories():
     [
         (
             GOOD.replace("level: district", "levle: district"),
-            "test.yaml: categories[0].levle: unknown key; expected one of: also_on, color, department, icon, level,",
+            "test.yaml: categories[0].levle: unknown key; expected one of: also_on, color, department, icon, keywords,",
         ),
         (
             GOOD.replace("level: district", "level: distrct"),
