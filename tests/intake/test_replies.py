@@ -196,7 +196,7 @@ def test_the_connector_reads_a_local_http_endpoint_and_the_import_command_stream
     payload = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
 
     class Feed(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/x-ndjson")
             self.end_headers()
@@ -217,7 +217,8 @@ def test_the_connector_reads_a_local_http_endpoint_and_the_import_command_stream
     assert run.exit_code == 0, run.output
     assert run.output.count("routed") == 3
     # The same messages and two more from a file: the three are found again, the new ones come in.
-    more = lines + [
+    more = [
+        *lines,
         {"channel": "call-import", "external_id": "ci-3", "text": "서초동 신호등 고장", "posted_at": WHEN},
         {"channel": "call-import", "external_id": "ci-4", "text": "고마워요 서울시", "posted_at": WHEN},
     ]
