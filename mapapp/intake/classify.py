@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 NONE = "none"  # the label of a message that reports no problem (venting, thanks, questions)
 DATA_DIR = Path(__file__).parent / "data"
 LABELLED = DATA_DIR / "labelled.jsonl"
@@ -89,9 +91,10 @@ class NaiveBayes:
         self.alpha = alpha
         self.sizes = sizes
         self.labels: list[str] = []
-        self._log_prior: dict[str, float] = {}
-        self._log_like: dict[str, dict[str, float]] = {}
-        self._log_unseen: dict[str, float] = {}
+        self._index: dict[str, int] = {}
+        self._log_prior = np.empty(0)
+        self._log_like = np.empty((0, 0))
+        self._log_unseen = np.empty(0)
 
     def features(self, text: str) -> Counter[str]:
         """The character n-grams of the folded text."""
@@ -105,14 +108,22 @@ class NaiveBayes:
         for text, label in examples:
             counts[label].update(self.features(text))
             docs[label] += 1
-        vocabulary = set().union(*counts.values()) if counts else set()
-        total_docs = sum(docs.values())
+        vocabulary = sorted(set().union(*counts.values())) if counts else []
         self.labels = sorted(counts)
-        for label in self.labels:
+        self._index = {gram: i for i, gram in enumerate(vocabulary)}
+        # One row per n-gram, one column per label: log P(gram | label); unseen grams get the smoothed floor.
+        self._log_like = np.empty((len(vocabulary), len(self.labels)))
+        self._log_unseen = np.empty(len(self.labels))
+        self._log_prior = np.empty(len(self.labels))
+        total_docs = sum(docs.values())
+        for j, label in enumerate(self.labels):
             total = sum(counts[label].values()) + self.alpha * (len(vocabulary) + 1)
-            self._log_prior[label] = math.log(docs[label] / total_docs)
-            self._log_like[label] = {g: math.log((c + self.alpha) / total) for g, c in counts[label].items()}
-            self._log_unseen[label] = math.log(self.alpha / total)
+            self._log_prior[j] = math.log(docs[label] / total_docs)
+            self._log_unseen[j] = math.log(self.alpha / total)
+            column = np.full(len(vocabulary), self._log_unseen[j])
+            for gram, c in counts[label].items():
+                column[self._index[gram]] = math.log((c + self.alpha) / total)
+            self._log_like[:, j] = column
         return self
 
     def probabilities(self, text: str) -> dict[str, float]:
@@ -120,16 +131,16 @@ class NaiveBayes:
         if not self.labels:
             return {}
         grams = self.features(text)
-        scores = {}
-        for label in self.labels:
-            like, unseen = self._log_like[label], self._log_unseen[label]
-            scores[label] = self._log_prior[label] + sum(n * like.get(g, unseen) for g, n in grams.items())
+        known = [(self._index[g], n) for g, n in grams.items() if g in self._index]
+        unseen = sum(grams.values()) - sum(n for _, n in known)
+        scores = self._log_prior + unseen * self._log_unseen
+        if known:
+            rows, weights = zip(*known, strict=True)
+            scores = scores + np.asarray(weights, dtype=float) @ self._log_like[list(rows)]
         # Many n-grams make the posterior overconfident; a temperature keeps it usable as a vote.
         temperature = max(1.0, math.sqrt(sum(grams.values())))
-        top = max(scores.values())
-        exp = {label: math.exp((s - top) / temperature) for label, s in scores.items()}
-        total = sum(exp.values())
-        return {label: v / total for label, v in exp.items()}
+        exp = np.exp((scores - scores.max()) / temperature)
+        return {label: float(v) for label, v in zip(self.labels, exp / exp.sum(), strict=True)}
 
 
 def read_examples(path: Path) -> list[dict[str, Any]]:
@@ -156,8 +167,10 @@ def trained_model(extra_dir: Path | None = None) -> NaiveBayes:
     return NaiveBayes().fit(training_examples(extra_dir))
 
 
-def _folded_terms(category: CategoryTerms) -> list[tuple[str, str]]:
-    return [(fold(t), t) for t in category.terms if len(fold(t)) >= 2]
+@lru_cache(maxsize=1024)
+def _folded_terms(category: CategoryTerms) -> tuple[tuple[str, str], ...]:
+    """(folded, as written) of a category's terms, folded once per vocabulary."""
+    return tuple((fold(t), t) for t in category.terms if len(fold(t)) >= 2)
 
 
 def keyword_scores(text: str, vocabulary: Vocabulary) -> tuple[dict[str, float], dict[str, list[str]]]:

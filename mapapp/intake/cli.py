@@ -109,6 +109,7 @@ def intake_import(
             nonlocal done
             with transaction() as session:
                 found = service.get_channel_or_raise(session, name=channel)
+                service.take_batch_turn(session)
                 messages = []
                 for number, raw in chunk:
                     try:

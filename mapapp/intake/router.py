@@ -1,10 +1,12 @@
 """HTTP for channel intake: connectors post messages; staff read what was read from them and decide triage."""
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from mapapp.accounts.router import ActorDep
@@ -44,12 +46,28 @@ def _bearer(request: Request) -> str | None:
     return (header[7:].strip() or None) if header.lower().startswith("bearer ") else None
 
 
+# Deadlock and serialization failure: the transaction was rolled back whole, so it is simply run again.
+RETRYABLE = ("40P01", "40001")
+ATTEMPTS = 4
+
+
 def _ingest(key: str | None, body: dict[str, Any]) -> list[service.Accepted]:
-    # One transaction for the batch: every message is stored, or none is.
-    with transaction() as session:
-        channel = service.authenticate(session, key)
-        messages = service.read_batch(body, channel=channel.name)
-        return service.ingest_messages(session, channel=channel, messages=messages)
+    # One transaction for the batch: every message is stored, or none is. A batch's reports touch the
+    # tile counters of several layers and cells (triggers on reports): two batches at once can deadlock,
+    # so batches take turns, and a transaction that loses a deadlock anyway is run again from the start.
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction() as session:
+                channel = service.authenticate(session, key)
+                messages = service.read_batch(body, channel=channel.name)
+                if len(messages) > 1:
+                    service.take_batch_turn(session)
+                return service.ingest_messages(session, channel=channel, messages=messages)
+        except OperationalError as exc:
+            if getattr(exc.orig, "pgcode", None) not in RETRYABLE or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 @router.post("/messages", summary="Messages from a channel connector", openapi_extra=POST_DOC)

@@ -609,6 +609,14 @@ def _keep(
     )
 
 
+BATCH_LOCK = 0x1A7A4E  # an advisory lock's key: one multi-message batch at a time
+
+
+def take_batch_turn(session: Session) -> None:
+    """Wait for other batches to commit: many reports in one transaction each could deadlock on tile counters."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_LOCK})
+
+
 def ingest_messages(session: Session, *, channel: Channel, messages: list[MessageIn]) -> list[Accepted]:
     """A checked batch of one channel's messages, in the caller's transaction (all stored, or none)."""
     ctx = context(session, channel)
