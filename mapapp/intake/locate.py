@@ -79,6 +79,17 @@ class Gazetteer:
     entries: list[_Entry]
     district_codes: dict[int, str]
     dong_parent: dict[int, int]
+    # Lookups built once: whole-word keys by the word, substring keys by their first two letters.
+    by_word: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    by_start: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, entry in enumerate(self.entries):
+            for key, whole in entry.keys:
+                if whole:
+                    self.by_word.setdefault(key, []).append((key, i))
+                else:
+                    self.by_start.setdefault(key[:2], []).append((key, i))
 
 
 _cache: dict[str, Gazetteer] = {}
@@ -197,11 +208,14 @@ def _words(message: str) -> set[str]:
 def named_places(message: str, known: Gazetteer) -> list[NamedPlace]:
     """Every district, dong and landmark the text names, a name inside a longer found name dropped."""
     folded, words = fold(message), _words(message)
-    found: list[tuple[str, NamedPlace]] = []
-    for entry in known.entries:
-        hits = [k for k, whole in entry.keys if (k in words if whole else k in folded)]
-        if hits:
-            found.append((max(hits, key=len), entry.place))
+    best: dict[int, str] = {}  # entry -> the longest of its names found
+    hits = [hit for word in words for hit in known.by_word.get(word, ())]
+    for i in range(len(folded) - 1):
+        hits += [(k, e) for k, e in known.by_start.get(folded[i : i + 2], ()) if folded.startswith(k, i)]
+    for key, entry in hits:
+        if len(key) > len(best.get(entry, "")):
+            best[entry] = key
+    found = [(key, known.entries[entry].place) for entry, key in sorted(best.items())]
     # "마포구청" is found as 마포구 and 마포구청 (a landmark): the longer name is what was meant.
     keys = [k for k, _ in found]
     kept = [(k, p) for k, p in found if not any(k != other and k in other for other in keys)]
