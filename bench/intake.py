@@ -148,6 +148,12 @@ def main() -> None:
         print(f"load average before: {load_average()}")
         with serving(url, workers=2) as port:
             base = f"http://127.0.0.1:{port}"
+            for _ in range(600):  # on a busy shared machine the server may take longer than serving() waits
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
             for _ in range(args.rounds):
                 for name, request in paths.items():
                     items, _requests, latencies = drive(base, args.seconds, args.clients, request)
