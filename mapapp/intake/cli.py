@@ -159,6 +159,28 @@ def intake_export_decisions(
     console.print(f"{count} decisions written to {file}", highlight=False)
 
 
+@intake_app.command("evaluate")
+def intake_evaluate(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Labelled JSON lines (text, category or null, district); default: the shipped set"),
+    ] = None,
+    split: Annotated[str | None, typer.Option(help="Only rows of this split ('test', 'train')")] = "test",
+    threshold: Annotated[float | None, typer.Option(min=0, max=1, help="Instead of MAPAPP_INTAKE_THRESHOLD")] = None,
+) -> None:
+    """Precision and recall of the classifier and locator on labelled messages, with the current keywords."""
+    from mapapp.cli import _command, console
+    from mapapp.core.db import transaction
+    from mapapp.intake import classify, evaluate
+
+    with _command(), transaction() as session:
+        rows = classify.read_examples(file) if file else evaluate.labelled()
+        rows = [r for r in rows if split is None or r.get("split", split) == split]
+        figures = evaluate.evaluate(session, rows, threshold=threshold)
+    for name, value in figures.as_dict().items():
+        console.print(f"{name}\t{value}", highlight=False)
+
+
 def connector(
     source: Annotated[str, typer.Argument(help="A JSON-lines file, or a local http(s) endpoint answering JSON lines")],
     key: Annotated[str, typer.Option(envvar="MAPAPP_CONNECTOR_KEY", help="The channel's API key")],

@@ -1,9 +1,9 @@
 """HTTP for channel intake: connectors post messages; staff read what was read from them and decide triage."""
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
@@ -102,6 +102,12 @@ def report_channel(public_id: str) -> dict[str, Any]:
 def triage(actor: ActorDep) -> dict[str, Any]:
     with transaction() as session:
         return {"reports": staff.triage_messages(session, actor=actor)}
+
+
+@router.get("/unreported", summary='Messages read as "no problem": no report was made (staff)')
+def unreported(actor: ActorDep, days: Annotated[int, Query(ge=1, le=90)] = 7) -> dict[str, Any]:
+    with transaction() as session:
+        return {"messages": staff.unreported_messages(session, actor=actor, days=days)}
 
 
 class Decision(BaseModel):

@@ -104,6 +104,29 @@ def triage_messages(session: Session, *, actor: Actor, limit: int = 200) -> list
     return [{"id": row.id, "intake": _shape(row)} for row in session.execute(TRIAGE_SQL, {"limit": limit})]
 
 
+NO_PROBLEM_SQL = text(
+    """
+    SELECT m.id, c.name AS channel, c.public_handles, m.external_id, m.account, m.author_handle, m.text, m.lang,
+           m.posted_at, m.outcome, m.category, m.layer, m.confidence, m.evidence, m.candidates, m.places,
+           m.precision
+    FROM intake_messages m JOIN intake_channels c ON c.id = m.channel_id
+    WHERE m.outcome = 'no_problem' AND m.report_id IS NULL AND m.received_at >= now() - make_interval(days => :days)
+    ORDER BY m.received_at DESC, m.id DESC
+    LIMIT :limit
+    """
+)
+
+
+def unreported_messages(session: Session, *, actor: Actor, days: int = 7, limit: int = 200) -> list[dict[str, Any]]:
+    """Messages read as "no problem" (no report made), newest first, so a person can catch a miss."""
+    if actor.role not in ("admin", "triage"):
+        raise Forbidden("only triage staff see the messages that made no report")
+    return [
+        {"message": row.id, "intake": _shape(row)}
+        for row in session.execute(NO_PROBLEM_SQL, {"days": days, "limit": limit})
+    ]
+
+
 AREA_SQL = text(
     """
     SELECT j.id, j.level, j.parent_id, ST_X(ST_PointOnSurface(j.geom)) AS lon, ST_Y(ST_PointOnSurface(j.geom)) AS lat

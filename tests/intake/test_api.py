@@ -259,3 +259,19 @@ def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http,
     lines = out.read_text(encoding="utf-8").splitlines()
     assert any('"category": "illegal-dumping"' in line and '"district": "11440"' in line for line in lines)
     assert any('"category": null' in line and "답답해서" in line for line in lines)
+
+
+def test_messages_that_made_no_report_are_listed_for_triage_and_the_figures_come_from_one_command(http, keys):
+    post(http, keys["kakao"], message("kakao", "k-np", "시장님 화이팅! 항상 응원합니다"))
+    listed = http.get("/api/intake/unreported", headers=staff(http, "triage@intake.example"))
+    assert listed.status_code == 200
+    assert "시장님 화이팅! 항상 응원합니다" in {m["intake"]["text"] for m in listed.json()["messages"]}
+    assert http.get("/api/intake/unreported", headers=staff(http, "staff@mapo.example")).status_code == 403
+    from typer.testing import CliRunner
+
+    from mapapp.cli import app
+
+    run = CliRunner().invoke(app, ["intake", "evaluate"])
+    assert run.exit_code == 0, run.output
+    figures = dict(line.split() for line in run.output.splitlines())
+    assert figures["wrong_district"] == "0" and float(figures["classifier_precision"]) >= 0.93
