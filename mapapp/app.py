@@ -37,6 +37,7 @@ from mapapp.core.errors import (
 from mapapp.core.health import Health, Readiness
 from mapapp.core.settings import get_settings
 from mapapp.feeds.router import router as feeds_router
+from mapapp.intake.router import router as intake_router
 from mapapp.jurisdictions.router import places_router
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
@@ -218,6 +219,7 @@ def create_app() -> FastAPI:
     app.include_router(opendata_router)
     app.include_router(alerts_api)
     app.include_router(alerts_pages)
+    app.include_router(intake_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")

@@ -531,7 +531,7 @@ def worker(
 
     from mapapp.core.db import get_engine
     from mapapp.notify import service as outbox
-    from mapapp.notify.senders import NetworkSender
+    from mapapp.notify.replies import ChannelReplySender
     from mapapp.notify.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
@@ -545,7 +545,7 @@ def worker(
         jobs = [PeriodicJob("alerts", get_settings().alerts_interval_seconds, alerts.run_pass)]
         if once:
             alerts.run_pass()  # e-mail alerts gathered now go out in this same delivery
-            sender = NetworkSender()
+            sender = ChannelReplySender()
             try:
                 with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     done = outbox.deliver_due(conn, sender=sender)
@@ -704,6 +704,12 @@ def stats_refresh() -> None:
         if seconds is not None:
             stats.vacuum(get_engine())
     console.print("another refresh is running" if seconds is None else f"stats refreshed in {seconds:.1f} s")
+
+
+# Channel intake (issue 13): channels, intake import/export, gazetteer, the reference connector.
+from mapapp.intake.cli import register as _register_intake  # noqa: E402
+
+_register_intake(app)
 
 
 def main() -> None:

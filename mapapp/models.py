@@ -3,6 +3,7 @@
 from mapapp.accounts.models import LoginThrottle, PasswordReset, StaffSession, User
 from mapapp.alerts.models import AlertSubscription
 from mapapp.core.db import Base
+from mapapp.intake.models import Channel, GazetteerPlace, IntakeDecision, IntakeMessage
 from mapapp.jurisdictions.models import Jurisdiction, JurisdictionPart
 from mapapp.layers.models import Category, Department, Layer, LayerEvent
 from mapapp.notify.models import OutboxMessage
@@ -18,8 +19,12 @@ __all__ = [
     "ApiKey",
     "Base",
     "Category",
+    "Channel",
     "Department",
+    "GazetteerPlace",
     "IdempotencyKey",
+    "IntakeDecision",
+    "IntakeMessage",
     "Jurisdiction",
     "JurisdictionPart",
     "Layer",

@@ -405,6 +405,37 @@ ERRORS: Mapping[str, Mapping[str, str]] = {
         "ko": "지금 활성화된 재난 레이어가 아니어서 경보가 없습니다.",
         "en": "This is not a disaster layer that is active now: there is no alert.",
     },
+    # Channel intake (issue 13).
+    "invalid_channel_key": {
+        "ko": "채널 API 키가 없거나 올바르지 않습니다.",
+        "en": "The channel's API key is missing or not valid.",
+    },
+    "invalid_message": {
+        "ko": "메시지 형식이 올바르지 않습니다. 아무것도 저장하지 않았습니다.",
+        "en": "A message is not in the expected form. Nothing was stored.",
+    },
+    "batch_too_large": {
+        "ko": "한 번에 보낼 수 있는 메시지 수를 넘었습니다.",
+        "en": "Too many messages in one request.",
+    },
+    "channel_mismatch": {
+        "ko": "메시지의 채널이 API 키의 채널과 다릅니다.",
+        "en": "The message's channel is not the channel of the API key.",
+    },
+    "unknown_channel": {"ko": "그런 채널이 없습니다.", "en": "There is no such channel."},
+    "channel_exists": {"ko": "같은 이름의 채널이 이미 있습니다.", "en": "A channel with this name exists already."},
+    "no_service_area": {
+        "ko": "시 경계가 없어 메시지를 받을 수 없습니다.",
+        "en": "No city boundary is loaded, so messages cannot be taken.",
+    },
+    "invalid_gazetteer_file": {
+        "ko": "지명 사전 파일을 읽을 수 없거나 잘못된 줄이 있습니다.",
+        "en": "The gazetteer file cannot be read or has invalid rows.",
+    },
+    "intake_message_not_found": {
+        "ko": "채널 메시지로 들어온 신고가 아닙니다.",
+        "en": "This report did not come from a channel message.",
+    },
 }
 
 

@@ -175,6 +175,32 @@ class Settings(BaseSettings):
     # E-mail alerts (issue 12): how often the worker gathers new reports for each subscription (0: never);
     # what arrives within one interval goes out as one digest.
     alerts_interval_seconds: float = Field(default=300.0, ge=0)
+    # Channel intake (issue 13): the confidence a message needs to be routed without a person, per channel
+    # (`twitter=0.6,call_centre=0.45`; others take `intake_threshold`), messages per request, and a folder of
+    # exported triage decisions (JSON lines) the classifier also learns from.
+    intake_threshold: float = Field(default=0.45, ge=0, le=1)
+    intake_thresholds: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
+    intake_batch_max: int = Field(default=500, ge=1, le=5000)
+    intake_examples_dir: Path | None = None
+
+    @field_validator("intake_thresholds", mode="before")
+    @classmethod
+    def _channel_thresholds(cls, value: object) -> dict[str, float]:
+        """`name=0.6,other=0.4` (or a JSON object): each a confidence between 0 and 1."""
+        if isinstance(value, str):
+            text = value.strip()
+            pairs = (
+                json.loads(text)
+                if text.startswith("{")
+                else dict(p.split("=", 1) for p in text.split(",") if p.strip())
+            )
+            value = pairs
+        if not isinstance(value, dict):
+            raise ValueError("channel=confidence pairs, e.g. twitter=0.6,call_centre=0.45")
+        thresholds = {str(k).strip(): float(v) for k, v in value.items()}
+        if not all(0 <= v <= 1 for v in thresholds.values()):
+            raise ValueError("each channel's threshold is between 0 and 1")
+        return thresholds
 
 
 @lru_cache

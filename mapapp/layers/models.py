@@ -30,6 +30,8 @@ class Layer(Base):
     active_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     source_file: Mapped[str] = mapped_column(Text, default="")
+    # Hashtags that put a channel message on this (disaster) layer while it is active, e.g. '#침수'.
+    hashtags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
 
     @property
     def effective_state(self) -> str:
@@ -57,6 +59,8 @@ class Category(Base):
     also_on: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     # Categories dropped from the files are retired, not deleted: old reports still point at them.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Words, phrases and hashtags that name this category in channel messages: {"ko": [], "en": [], "hashtags": []}.
+    keywords: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     # Citizens' photos stored since then wait for a moderator's approval (`hold_photos: true` in the file).
     photo_approval_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -31,6 +31,36 @@ class Style(Strict):
         return value
 
 
+HASHTAG = r"^#[^\s#]{1,63}$"
+
+
+class Keywords(Strict):
+    """Words and phrases (matched ignoring case and spacing) and hashtags that name a category."""
+
+    ko: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+
+    @field_validator("ko", "en")
+    @classmethod
+    def _words(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.strip() or len(value) > 100:
+                raise ValueError(f"a keyword must be 1 to 100 characters, got {value!r}")
+        return values
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags(cls, values: list[str]) -> list[str]:
+        return [_hashtag(v) for v in values]
+
+
+def _hashtag(value: str) -> str:
+    if not re.match(HASHTAG, value):
+        raise ValueError(f"a hashtag starts with '#' and has no spaces, e.g. '#침수', got {value!r}")
+    return value
+
+
 class CategoryDefinition(Strict):
     slug: str = Field(pattern=SLUG)
     name: Names
@@ -44,6 +74,8 @@ class CategoryDefinition(Strict):
     also_on: list[str] = Field(default_factory=list)
     # Citizens' photos wait for a moderator's approval before the public sees them.
     hold_photos: bool = False
+    # How channel messages name this category (mapapp.intake): words and phrases per language, and hashtags.
+    keywords: Keywords | None = None
 
     _color = field_validator("color")(Style._hex_color.__func__)  # type: ignore[attr-defined]
 
@@ -59,6 +91,14 @@ class LayerDefinition(Strict):
     # Department slugs (as categories name them) in words, for every staff page; any layer file may name them.
     departments: dict[str, Names] = Field(default_factory=dict)
     categories: list[CategoryDefinition] = Field(min_length=1)
+    # Hashtags citizens agree on during a disaster (e.g. '#침수', '#flood'): a channel message carrying one
+    # goes on this layer while it is active.
+    hashtags: list[str] = Field(default_factory=list)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags(cls, values: list[str]) -> list[str]:
+        return [_hashtag(v) for v in values]
 
     @model_validator(mode="after")
     def _unique_category_slugs(self) -> "LayerDefinition":

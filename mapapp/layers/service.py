@@ -156,6 +156,7 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
         layer.banner_ko = definition.banner.ko if definition.banner else None
         layer.banner_en = definition.banner.en if definition.banner else None
         layer.source_file = f"layers/{definition.slug}.yaml"
+        layer.hashtags = list(definition.hashtags)
         changed = layer in layers.values() and session.is_modified(layer)
         session.flush()
         for order, item in enumerate(definition.categories):
@@ -176,6 +177,7 @@ def sync_layers(session: Session, definitions: list[LayerDefinition]) -> SyncSum
                 category.photo_approval_since = None
             elif category.photo_approval_since is None:  # photos stored from now on wait for approval
                 category.photo_approval_since = datetime.now(UTC)
+            category.keywords = item.keywords.model_dump() if item.keywords else {}
             category.sort_order = order
             category.retired = False
             changed = changed or (category.slug in categories and session.is_modified(category))

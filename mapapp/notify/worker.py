@@ -15,7 +15,8 @@ from sqlalchemy import exc as sa_exc
 from mapapp.core.db import get_engine, transaction
 from mapapp.core.settings import get_settings
 from mapapp.notify import service
-from mapapp.notify.senders import NetworkSender, Sender
+from mapapp.notify.replies import ChannelReplySender
+from mapapp.notify.senders import Sender
 from mapapp.notify.service import Claimed, Outcome
 
 log = logging.getLogger("mapapp.worker")
@@ -194,7 +195,7 @@ class Worker:
         interval: float = 2.0,
         threads: int | None = None,
         engine: Engine | None = None,
-        sender_factory: Callable[[], Sender] = NetworkSender,
+        sender_factory: Callable[[], Sender] = ChannelReplySender,  # e-mail, webhooks, and channel replies
         jobs: Sequence[PeriodicJob] = (),
     ) -> None:
         settings = get_settings()

@@ -8,6 +8,7 @@ so the token stays out of logs and Referer headers.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -351,6 +352,11 @@ def _queue(
     )
 
 
+# Doors that answer on their own channel (mapapp.intake replies to the message a report came from) add
+# themselves here, so that reports never imports them: each is called with every move followers hear of.
+MOVE_LISTENERS: list[Callable[[Session, int, str, dict[str, object]], None]] = []
+
+
 def tell_followers(session: Session, *, report_id: int, event: str, **values: object) -> int:
     """Tell the reporter and every supporter still following, each in their language; how many were queued.
 
@@ -385,4 +391,6 @@ def tell_followers(session: Session, *, report_id: int, event: str, **values: ob
             texts=own,
         )
         told += 1
+    for listener in MOVE_LISTENERS:
+        listener(session, report_id, event, values)
     return told

@@ -28,7 +28,7 @@ CLOSE_REASONS = ("duplicate", "not_ours", "cannot_fix")
 CHANNELS = ("web", "api", "open311", "social", "phone", "demo")
 LOCATION_SOURCES = ("pin", "photo", "address")
 # How precisely the point is known: the citizen's pin or photo GPS, or a named area's representative point.
-LOCATION_PRECISIONS = ("point", "dong", "district", "geocoder")
+LOCATION_PRECISIONS = ("point", "dong", "district", "geocoder", "landmark", "city")
 
 
 class Report(Base):

@@ -89,6 +89,19 @@ REASONS = {
         "ko": "{city_ko} 안이지만 어느 구에도 속하지 않고 {tolerance_m} m 안에 구가 없습니다. "
         "분류 대기열로 보냈습니다.",
     },
+    # Channel messages (mapapp.intake): the category and place were read from the message text.
+    "routed_from_message": {
+        "en": "Classified from the message text: '{category_en}' (words: {evidence}; confidence {confidence}). "
+        "The place ({precision}) lies in {district_en} ({district_code}). '{category_en}' is handled by the "
+        "{level} office's '{department}' department: {office_en}.",
+        "ko": "메시지 글에서 분류했습니다: '{category_ko}' (근거: {evidence}, 신뢰도 {confidence}). "
+        "위치({precision})는 {district_ko}({district_code})입니다. '{category_ko}'은(는) {level_ko}의 담당 부서가 "
+        "처리합니다: {office_ko}.",
+    },
+    "triage_message_unsure": {
+        "en": "Read from a channel message, but not surely enough to route it ({why}). Sent to triage.",
+        "ko": "채널 메시지에서 읽었지만 자동으로 배정할 만큼 확실하지 않습니다 ({why}). 분류 대기열로 보냈습니다.",
+    },
 }
 
 
