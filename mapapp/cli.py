@@ -630,6 +630,34 @@ def photos_cleanup(
     console.print(f"removed {removed} unreferenced files")
 
 
+class PhotoTarget(StrEnum):
+    s3 = "s3"
+
+
+@photos_app.command("migrate")
+def photos_migrate(
+    to: Annotated[PhotoTarget, typer.Option("--to", help="Where to move the photos: s3 (MAPAPP_S3_*)")],
+) -> None:
+    """Copy the local photo store (MAPAPP_MEDIA_DIR) into the bucket; run it again to resume where it stopped."""
+    from mapapp.photos.s3 import S3PhotoStorage, make_client, migrate_local_to_s3
+
+    with _command():
+        settings = get_settings()
+        if not settings.s3_bucket:
+            err.print("[red]error:[/red] set MAPAPP_S3_BUCKET (and MAPAPP_S3_ENDPOINT_URL, AWS_* credentials)")
+            raise typer.Exit(2)
+        storage = S3PhotoStorage(
+            make_client(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region), settings.s3_bucket
+        )
+        with _progress(f"copying photos to s3://{settings.s3_bucket}") as advance:
+            summary = migrate_local_to_s3(settings.media_dir, storage, progress=advance)
+    console.print(
+        f"{summary.copied} photo files copied to s3://{settings.s3_bucket}, {summary.already_there} already there "
+        f"({summary.seconds:.1f} s). Now set MAPAPP_PHOTO_STORAGE=s3 and restart the app processes.",
+        highlight=False,
+    )
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mapapp.core.db import prepared_statements_allowed
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.layers.service import UnknownCategory
@@ -148,6 +149,11 @@ LEFT JOIN jurisdictions g ON g.id = ({rule.part_containing_sql("dong", "pt.g")})
 LEFT JOIN offices o ON {rule.office_match_sql("o", "cat", "d.id", "c.id")}
 """  # noqa: S608 - fixed fragments; the values are the statement's parameters
 EXECUTE_ROUTE = f"EXECUTE {ROUTE_STATEMENT} (%s, %s, %s, %s, %s)"
+# The same statement sent whole each time, for PgBouncer in transaction mode (issue 14): there a prepared
+# statement lives on whichever server connection the PREPARE happened to use, not on the next transaction's.
+PLAIN_ROUTE = PREPARE_ROUTE.split(" AS\n", 1)[1]
+for _n in range(5, 0, -1):
+    PLAIN_ROUTE = PLAIN_ROUTE.replace(f"${_n}", f"%(p{_n})s")
 
 
 def check_coordinates(lon: float, lat: float) -> None:
@@ -169,10 +175,14 @@ def route(
     dbapi = session.connection().connection  # the hot path talks to the driver directly
     cursor = dbapi.cursor()
     try:
-        if not dbapi.info.get(ROUTE_STATEMENT):
-            cursor.execute(PREPARE_ROUTE)
-            dbapi.info[ROUTE_STATEMENT] = True
-        cursor.execute(EXECUTE_ROUTE, (lon, lat, category, tolerance, tolerance_degrees(tolerance, lat)))
+        values = (lon, lat, category, tolerance, tolerance_degrees(tolerance, lat))
+        if not prepared_statements_allowed():
+            cursor.execute(PLAIN_ROUTE, {f"p{i}": v for i, v in enumerate(values, start=1)})
+        else:
+            if not dbapi.info.get(ROUTE_STATEMENT):
+                cursor.execute(PREPARE_ROUTE)
+                dbapi.info[ROUTE_STATEMENT] = True
+            cursor.execute(EXECUTE_ROUTE, values)
         row = cursor.fetchone()
     finally:
         cursor.close()
