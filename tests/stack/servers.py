@@ -61,3 +61,61 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def as_service_user(argv: list[str]) -> list[str]:
+    """PgBouncer and PostgreSQL refuse to run as root: run them as `postgres` when we are root."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *argv]
+    return argv
+
+
+def open_to_service_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        import shutil
+
+        shutil.chown(path, "postgres", "postgres")
+
+
+def pgbouncer_config(
+    folder: Path, *, port: int, server_host: str, server_port: int, server_user: str, pool_size: int = 20
+) -> Path:
+    """A transaction-pooling PgBouncer config in `folder`: every database of the server, one login role."""
+    config = folder / "pgbouncer.ini"
+    config.write_text(
+        f"""[databases]
+* = host={server_host} port={server_port} user={server_user}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 500
+server_reset_query =
+ignore_startup_parameters = extra_float_digits,options
+logfile = {folder}/pgbouncer.log
+pidfile = {folder}/pgbouncer.pid
+""",
+        encoding="utf-8",
+    )
+    open_to_service_user(folder)
+    open_to_service_user(config)
+    return config
+
+
+def start_pgbouncer(config: Path) -> subprocess.Popen[bytes]:
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(config)
+    port = int(parser["pgbouncer"]["listen_port"])
+    process = subprocess.Popen(
+        as_service_user(["pgbouncer", str(config)]),
+        stdout=(config.parent / "pgbouncer.out").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process=process)
+    return process
