@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +36,12 @@ USED_REPLICA = "read_replica"  # in the ASGI scope's state: this request read fr
 PRIMARY_ONLY = "read_primary_only"  # set for the one retry of a request the replica failed
 PUBLIC_READ = "public_read"  # this answer is the same for everyone: cacheable by a shared cache
 
-# Seconds of lag: 0 while the replica has replayed all it received (an idle primary sends nothing new).
+# Seconds of lag: 0 while the replica has replayed all it received (an idle primary sends nothing new), else
+# the age of the last transaction it replayed (none yet since it started: the time since it started).
 LAG_SQL = text(
     "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-    "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END::float8, "
-    "pg_last_wal_replay_lsn()::text, pg_is_in_recovery()"
+    "ELSE EXTRACT(EPOCH FROM now() - coalesce(pg_last_xact_replay_timestamp(), pg_postmaster_start_time())) "
+    "END::float8, pg_last_wal_replay_lsn()::text, pg_is_in_recovery()"
 )
 CHECK_EVERY_SECONDS = 1.0
 
@@ -155,6 +157,18 @@ def public_cache_control() -> str:
     return "public, max-age=5, stale-while-revalidate=30, stale-if-error=600"
 
 
+_current_scope: ContextVar[Scope | None] = ContextVar("mapapp_request_scope", default=None)
+
+
+def public_read_url() -> str | None:
+    """For code that opens its own transaction for a public read: `transaction(public_read_url())`."""
+    scope = _current_scope.get()
+    if scope is None:
+        return None
+    scope.setdefault("state", {})[PUBLIC_READ] = True
+    return read_url(Request(scope))
+
+
 class PublicReads:
     """For GET and HEAD: a public read that failed on the replica (503 database_unavailable) is answered again
     from the primary; a public read's answer gets Cache-Control and an ETag (304 when it matches), unless it is
@@ -168,6 +182,7 @@ class PublicReads:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
+        _current_scope.set(scope)  # this request's task (and the threads it starts) see it
         replied = await self._answer(scope, receive, send, state)
         if not replied:
             if state.get("replica_failure_status") == 503:

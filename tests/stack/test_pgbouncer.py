@@ -39,7 +39,7 @@ def bouncer_url(demo_db: str) -> Iterator[str]:
         server_user=url.username or os.environ.get("USER") or "root",
         pool_size=2,
     )
-    process = servers.start_pgbouncer(config)
+    process = servers.start_pgbouncer(config, port)
     yield f"postgresql+psycopg2://{url.username or 'root'}@127.0.0.1:{port}/{url.database}"
     servers.stop(process)
     shutil.rmtree(folder, ignore_errors=True)
