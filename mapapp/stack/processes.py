@@ -242,3 +242,144 @@ def start_moto(port: int, log: Path) -> subprocess.Popen[bytes]:
     )
     wait_for_port(port, process=process)
     return process
+
+
+NGINX_CONF = """# nginx in front of the app processes: reverse proxy, and a cache for the public reads (issue 14).
+# Written by mapapp.stack; deploy/nginx/mapapp.conf is the production version of the same rules.
+{user}worker_processes {workers};
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 4096; }}
+
+http {{
+    log_format cache '$msec $status $upstream_cache_status $request_time "$request" $upstream_addr';
+    access_log {folder}/access.log cache buffer=64k flush=1s;
+    client_body_temp_path {folder}/tmp/body;
+    proxy_temp_path {folder}/tmp/proxy;
+    fastcgi_temp_path {folder}/tmp/fastcgi;
+    uwsgi_temp_path {folder}/tmp/uwsgi;
+    scgi_temp_path {folder}/tmp/scgi;
+    client_max_body_size 42m;
+    keepalive_timeout 30s;
+
+{cache_rules}
+    upstream mapapp {{
+{servers}
+        keepalive 64;
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+        include {folder}/mapapp-locations.conf;
+    }}
+}}
+"""
+
+# Shared by the stack's nginx.conf and deploy/nginx/mapapp.conf (which includes the same text).
+CACHE_RULES = """    proxy_cache_path {cache} levels=1:2 keys_zone=mapapp:32m max_size=2g inactive=1h use_temp_path=off;
+    # Public answers differ by language only: one cached copy per ko / en / other.
+    map $http_accept_language $mapapp_lang {{ default other; ~^ko ko; ~^en en; }}
+"""
+
+LOCATIONS = """# Everything goes to the app processes; the public reads are cached here too.
+proxy_http_version 1.1;
+proxy_set_header Connection "";
+proxy_set_header Host $http_host;
+proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+proxy_set_header X-Forwarded-Proto $scheme;
+# A process that is restarting: the next one answers (GET and HEAD only; a POST is never sent twice).
+proxy_next_upstream error timeout http_502 http_503;
+proxy_next_upstream_tries 2;
+proxy_connect_timeout 2s;
+proxy_read_timeout 60s;
+
+location / {
+    proxy_pass http://mapapp;
+}
+
+# The public reads: the app says how long (Cache-Control, ETag); nginx revalidates with If-None-Match, serves the
+# stale copy while one request refreshes it, and while the app is down (stale-if-error). A citizen who has just
+# submitted (the read-your-writes cookie) and staff (Authorization) always go to the app.
+location ~ ^/(api/reports|api/layers|api/jurisdictions|tiles/|open311/|media/|widget\\.js) {
+    proxy_pass http://mapapp;
+    proxy_cache mapapp;
+    proxy_cache_key $request_method$host$request_uri$mapapp_lang;
+    proxy_cache_revalidate on;
+    proxy_cache_background_update on;
+    proxy_cache_lock on;
+    proxy_cache_lock_timeout 5s;
+    proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+    proxy_cache_bypass $cookie_mapapp_wrote $http_authorization;
+    proxy_no_cache $cookie_mapapp_wrote $http_authorization;
+    add_header X-Cache $upstream_cache_status always;
+}
+
+# Our own scripts and styles carry no Cache-Control of their own: a short time here.
+location /static/ {
+    proxy_pass http://mapapp;
+    proxy_cache mapapp;
+    proxy_cache_key $request_method$host$request_uri;
+    proxy_cache_valid 200 10m;
+    proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+    add_header X-Cache $upstream_cache_status always;
+}
+"""
+
+
+def nginx_config(folder: Path, *, port: int, app_ports: list[int], workers: int = 1) -> Path:
+    """nginx.conf (and its locations) in `folder`, proxying to the app processes on `app_ports`."""
+    for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "cache"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in app_ports)
+    user = ""
+    if os.geteuid() == 0:  # the workers drop to www-data (Debian's nginx user), which must own its folders
+        user = "user www-data;\n"
+        for path in [folder, *folder.rglob("*")]:
+            shutil.chown(path, "www-data", "www-data")
+    (folder / "mapapp-locations.conf").write_text(LOCATIONS, encoding="utf-8")
+    config = folder / "nginx.conf"
+    config.write_text(
+        NGINX_CONF.format(
+            user=user,
+            workers=workers,
+            folder=folder,
+            port=port,
+            servers=servers,
+            cache_rules=CACHE_RULES.format(cache=folder / "cache"),
+        ),
+        encoding="utf-8",
+    )
+    return config
+
+
+def start_nginx(config: Path, port: int) -> subprocess.Popen[bytes]:
+    """nginx in the foreground (a child we can stop), with its own prefix and config."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    argv = [nginx, "-p", str(config.parent), "-c", str(config), "-g", "daemon off;"]
+    run([*argv[:-2], "-t", "-q"])  # a bad config fails here, with nginx's own message
+    process = subprocess.Popen(argv, stdout=(config.parent / "nginx.out").open("ab"), stderr=subprocess.STDOUT)
+    wait_for_port(port, process=process)
+    return process
+
+
+def start_app(port: int, env: dict[str, str], log: Path, *, workers: int = 1) -> subprocess.Popen[bytes]:
+    """One `mapapp serve` (its own processes), with `env` on top of ours."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mapapp.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=os.environ | env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process=process, seconds=120)
+    return process
