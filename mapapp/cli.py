@@ -43,6 +43,10 @@ apikeys_app = typer.Typer(
 users_app = typer.Typer(help="Staff accounts: administrators, triage, office managers and staff.", no_args_is_help=True)
 photos_app = typer.Typer(help="Stored photo files.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: Seoul's real districts and dong, offices and reports.", no_args_is_help=True)
+stack_app = typer.Typer(
+    help="The whole topology on loopback: primary, replica, PgBouncer, app processes, worker, S3, nginx.",
+    no_args_is_help=True,
+)
 for sub, name in (
     (db_app, "db"),
     (boundaries_app, "boundaries"),
@@ -54,6 +58,7 @@ for sub, name in (
     (users_app, "users"),
     (photos_app, "photos"),
     (demo_app, "demo"),
+    (stack_app, "stack"),
 ):
     app.add_typer(sub, name=name)
 
@@ -706,6 +711,43 @@ def demo_generate(
             with _progress("generating reports") as advance:
                 summary = generate_reports(session, reports=reports, seed=seed, span_days=span_days, progress=advance)
         console.print(f"generated {summary}")
+
+
+# --- stack (issue 14) ---------------------------------------------------------------------------
+
+
+@stack_app.command("up")
+def stack_up(
+    base_port: Annotated[int, typer.Option(help="First port to try; each server takes the next free one")] = 18700,
+    reports: Annotated[int, typer.Option(min=0, help="Reports in the demo city (above 400: generated)")] = 400,
+    app_processes: Annotated[int, typer.Option(min=1, max=16, help="mapapp serve processes behind nginx")] = 2,
+) -> None:
+    """Start the disaster-day topology in a temporary folder (the development database is not touched)."""
+    from mapapp.stack import topology
+
+    try:
+        stack = topology.up(
+            base_port=base_port, reports=reports, app_processes=app_processes, say=lambda m: err.print(f"  {m}")
+        )
+    except topology.StackError as exc:
+        err.print(f"[red]stack:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    console.print(f"stack up in {stack.folder}; `mapapp stack down` removes it", highlight=False)
+    console.print(stack.proxy_url, highlight=False)
+
+
+@stack_app.command("down")
+def stack_down(
+    folder: Annotated[str | None, typer.Option(help="The stack's folder (default: the one last started)")] = None,
+) -> None:
+    """Stop the topology started by `mapapp stack up` and remove its folder."""
+    from mapapp.stack import topology
+
+    try:
+        topology.down(topology.Stack.load(folder), say=lambda m: console.print(m, highlight=False))
+    except topology.StackError as exc:
+        err.print(f"[red]stack:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:

@@ -195,14 +195,23 @@ def wait_for_replay(primary_url: str, replica_url: str, *, seconds: float = 30) 
 
 
 def pgbouncer_config(
-    folder: Path, *, port: int, server_host: str, server_port: int, server_user: str, pool_size: int = 20
+    folder: Path,
+    *,
+    port: int,
+    server_host: str,
+    server_port: int,
+    server_user: str,
+    pool_size: int = 20,
+    extra_databases: dict[str, str] | None = None,
 ) -> Path:
-    """A transaction-pooling PgBouncer config in `folder`: every database of the server, one login role."""
+    """A transaction-pooling PgBouncer config in `folder`: every database of the server, one login role
+    (and `extra_databases`, name = connection string, e.g. the replica's)."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "pgbouncer.ini"
+    extra = "".join(f"{name} = {conninfo}\n" for name, conninfo in (extra_databases or {}).items())
     config.write_text(
         f"""[databases]
-* = host={server_host} port={server_port} user={server_user}
+{extra}* = host={server_host} port={server_port} user={server_user}
 
 [pgbouncer]
 listen_addr = 127.0.0.1
