@@ -137,3 +137,8 @@ def test_the_proxy_caches_public_reads_revalidates_and_serves_stale_while_the_ap
         finally:
             topology.apps = [topology.start_app(i) for i in range(2)]
         assert proxy.get("/healthz").status_code == 200
+
+
+def test_the_production_nginx_rules_are_the_ones_tested_here():
+    deployed = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "mapapp-locations.conf"
+    assert deployed.read_text(encoding="utf-8") == processes.LOCATIONS
