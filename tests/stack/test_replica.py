@@ -94,9 +94,11 @@ def test_public_reads_come_from_the_replica_and_the_submitter_reads_their_own_wr
             assert someone_else.get(f"/api/reports/{public_id}").status_code == 404
             geojson = someone_else.get("/api/reports", params={"bbox": "126.8,37.4,127.2,37.7", "limit": 500})
             assert geojson.status_code == 200 and public_id not in geojson.text
+            assert someone_else.get(f"/open311/v2/requests/{public_id}.json").status_code == 404  # Open311 GET too
             # ...while the citizen who sent it reads it (from the primary), its page too.
             assert citizen.get(f"/api/reports/{public_id}").status_code == 200
             assert citizen.get(f"/reports/{public_id}").status_code == 200
+            assert citizen.get(f"/open311/v2/requests/{public_id}.json").status_code == 200
             # Staff reads and writes are on the primary.
             login = someone_else.post("/api/auth/login", json={"email": "manager@mapo.example", "password": PASSWORD})
             token = {"Authorization": f"Bearer {login.json()['token']}"}
@@ -118,6 +120,8 @@ def test_public_reads_come_from_the_replica_and_the_submitter_reads_their_own_wr
             assert ready["status"] == "ok" and ready["lag_seconds"] < 1 and ready["used_for_reads"]
     finally:
         _replay(replica_url, "resume")
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_public_reads_carry_caching_headers_and_answer_304(clusters):
@@ -144,6 +148,8 @@ def test_a_replica_restart_fails_no_request(clusters, monkeypatch):
     from mapapp.app import create_app
 
     primary_url, replica_url, standby = clusters
+    monkeypatch.setenv("MAPAPP_READ_MAX_LAG_SECONDS", "60")
+    get_settings.cache_clear()
     with TestClient(create_app()) as client:
         public_id = client.post("/api/reports", json=BODY).json()["id"]
         client.cookies.clear()
