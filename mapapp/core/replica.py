@@ -152,9 +152,18 @@ def readiness() -> dict[str, Any] | None:
 # --- the edge: answer again from the primary, and say what a shared cache may keep ------------------------
 
 
-def public_cache_control() -> str:
+# Paths whose answers must change within seconds of an administrator's action (a disaster layer switched on).
+SHORT_LIVED = ("/api/layers",)
+
+
+def public_cache_control(path: str = "") -> str:
     """Seconds a shared cache may serve a public read as fresh, then while revalidating, then if we are down."""
-    return "public, max-age=5, stale-while-revalidate=30, stale-if-error=600"
+    settings = get_settings()
+    fresh = settings.layers_cache_seconds if path.startswith(SHORT_LIVED) else settings.public_cache_seconds
+    stale = (
+        min(settings.public_stale_seconds, fresh * 6) if path.startswith(SHORT_LIVED) else settings.public_stale_seconds
+    )
+    return f"public, max-age={fresh}, stale-while-revalidate={stale}, stale-if-error=3600"
 
 
 _current_scope: ContextVar[Scope | None] = ContextVar("mapapp_request_scope", default=None)
@@ -228,7 +237,7 @@ class PublicReads:
             await _send(send, start, body)
             return
         etag = f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
-        headers += [(b"cache-control", public_cache_control().encode()), (b"etag", etag.encode())]
+        headers += [(b"cache-control", public_cache_control(scope["path"]).encode()), (b"etag", etag.encode())]
         if _matches(scope, etag):
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
             await _send(send, {**start, "status": 304, "headers": headers}, b"")

@@ -181,6 +181,11 @@ class Settings(BaseSettings):
     read_max_lag_seconds: float = Field(default=10.0, gt=0)
     read_your_writes_seconds: int = Field(default=30, ge=0, le=3600)
     database_pooler: Literal["none", "pgbouncer-transaction"] = "none"
+    # How long a shared cache (nginx, a CDN) may keep a public read: fresh, then while it refreshes it in the
+    # background; the list of active layers lives shorter (a disaster layer must show within seconds).
+    public_cache_seconds: int = Field(default=30, ge=0, le=3600)
+    public_stale_seconds: int = Field(default=300, ge=0, le=86400)
+    layers_cache_seconds: int = Field(default=5, ge=0, le=3600)
 
     @field_validator("read_database_url")
     @classmethod

@@ -67,6 +67,9 @@ def topology(demo_db: str) -> Iterator[Topology]:
         "MAPAPP_RATELIMIT_SUBMIT_BURST": "3",
         "MAPAPP_RATELIMIT_SUBMIT_PER_HOUR": "1",
         "MAPAPP_MEDIA_DIR": os.environ["MAPAPP_MEDIA_DIR"],
+        # Short cache lifetimes, to see revalidation and stale-if-error within the test.
+        "MAPAPP_PUBLIC_CACHE_SECONDS": "2",
+        "MAPAPP_PUBLIC_STALE_SECONDS": "2",
     }
     topo = Topology(folder, env)
     yield topo
@@ -128,7 +131,7 @@ def test_the_proxy_caches_public_reads_revalidates_and_serves_stale_while_the_ap
         for process in topology.apps:
             processes.stop(process)
         try:
-            time.sleep(6)  # past max-age again: only stale-if-error allows this copy now
+            time.sleep(6)  # past max-age and stale-while-revalidate: only stale-if-error allows this copy now
             down = proxy.get("/api/reports", params=BBOX)
             assert down.status_code == 200 and down.headers["x-cache"] in ("STALE", "HIT", "UPDATING")
             assert down.content == first.content
