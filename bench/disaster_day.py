@@ -18,6 +18,8 @@ Last, the routing lookup's cost with and without its prepared statement (PgBounc
 
 import argparse
 import asyncio
+import contextlib
+import gzip
 import io
 import json
 import multiprocessing
@@ -58,10 +60,8 @@ class Replay:
         """(route name, path) of the next request."""
         roll = rnd.random()
         layer = "flood" if flood_on and rnd.random() < 0.5 else "facilities"
-        if roll < 0.18:
+        if roll < 0.25:
             return "map open", f"/api/reports?bbox={self.city_bbox}&layer={layer}&limit=5000"
-        if roll < 0.30:
-            return "layers", "/api/layers"
         if roll < 0.42:
             return "pan (shared view)", f"/api/reports?bbox={rnd.choice(self.viewpoints)}&layer={layer}&limit=5000"
         if roll < 0.52:
@@ -138,8 +138,71 @@ class Sample:
     at: float
 
 
+class RawClient:
+    """A minimal HTTP/1.1 keep-alive client (asyncio streams): the load generator shares the two cores with
+    the servers, so it must cost as little as possible per request. Asks for gzip, as browsers do."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        for attempt in (1, 2):  # a keep-alive connection the server closed meanwhile: once more on a new one
+            try:
+                return await self._get(path)
+            except (ConnectionError, asyncio.IncompleteReadError, OSError):
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept-Encoding: gzip\r\n"
+            "Accept-Language: ko-KR,ko;q=0.9\r\n\r\n".encode()
+        )
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("closed")
+        status = int(status_line.split()[1])
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            parts = []
+            while (size := int((await self.reader.readline()).split(b";")[0], 16)) > 0:
+                parts.append(await self.reader.readexactly(size))
+                await self.reader.readline()
+            await self.reader.readline()
+            body = b"".join(parts)
+        else:
+            body = await self.reader.read()
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status, headers, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+MAP_REFRESH_SECONDS = 15  # MAPAPP_MAP_REFRESH_SECONDS: how often an open map asks which layers are on
+
+
 async def _citizen(
-    client: httpx.AsyncClient,
+    base: str,
     replay: Replay,
     rnd: random.Random,
     until: float,
@@ -147,22 +210,32 @@ async def _citizen(
     seen: dict[int, float],
     me: int,
 ) -> None:
-    """One citizen's map: requests one after another; `seen` gets the time it first saw the flood layer on."""
+    """One citizen's open map: requests one after another, and the layer list every MAP_REFRESH_SECONDS, as
+    static/js/map.js does; `seen` gets the time it first saw the flood layer on."""
+    client = RawClient(base)
     flood_on = False
+    next_poll = time.time() + rnd.uniform(0, MAP_REFRESH_SECONDS)
     while time.time() < until:
-        route, path = replay.request(rnd, flood_on)
+        if time.time() >= next_poll:
+            route, path = "layers", "/api/layers"
+            next_poll += MAP_REFRESH_SECONDS
+        else:
+            route, path = replay.request(rnd, flood_on)
         started = time.perf_counter()
         try:
-            response = await client.get(path)
-            status, cache = response.status_code, response.headers.get("x-cache", "-")
+            status, headers, body = await client.get(path)
+            cache = headers.get("x-cache", "-")
             if route == "layers" and status == 200 and not flood_on:
-                layers = {layer["slug"]: layer["state"] for layer in response.json()["layers"]}
+                if headers.get("content-encoding") == "gzip":
+                    body = gzip.decompress(body)
+                layers = {layer["slug"]: layer["state"] for layer in json.loads(body)["layers"]}
                 if layers.get("flood") == "active":
                     flood_on = True
                     seen[me] = time.time()
-        except httpx.HTTPError:
+        except (OSError, asyncio.IncompleteReadError, ValueError):
             status, cache = 0, "-"
         out.append(Sample(route, status, time.perf_counter() - started, cache, time.time()))
+    await client.close()
 
 
 async def _client_process(
@@ -171,14 +244,12 @@ async def _client_process(
     out: list[Sample] = []
     seen: dict[int, float] = {}
     until = time.time() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        await asyncio.gather(
-            *(
-                _citizen(client, replay, random.Random(seed * 1000 + i), until, out, seen, seed * 1000 + i)
-                for i in range(concurrency)
-            )
+    await asyncio.gather(
+        *(
+            _citizen(base, replay, random.Random(seed * 1000 + i), until, out, seen, seed * 1000 + i)
+            for i in range(concurrency)
         )
+    )
     return out, seen
 
 
@@ -233,13 +304,14 @@ def warm_up(base: str, replay: Replay, concurrency: int = 6) -> tuple[int, float
 
     async def fetch_all() -> None:
         queue = list(paths)
-        async with httpx.AsyncClient(base_url=base, timeout=120) as client:
 
-            async def worker() -> None:
-                while queue:
-                    await client.get(queue.pop())
+        async def worker() -> None:
+            client = RawClient(base)  # the very headers of the replay: the same cached variants
+            while queue:
+                await client.get(queue.pop())
+            await client.close()
 
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
 
     started = time.time()
     asyncio.run(fetch_all())
