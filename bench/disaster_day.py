@@ -344,7 +344,9 @@ def admin_token(stack: Stack) -> str:
         capture_output=True,
         check=False,
     )  # already there from an earlier run: fine
-    login = httpx.post(f"{stack.proxy_url}/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    login = httpx.post(
+        f"{stack.proxy_url}/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=120
+    )
     login.raise_for_status()
     return str(login.json()["token"])
 
@@ -357,7 +359,10 @@ def set_flood(stack: Stack, token: str, on: bool) -> None:
         else None
     )
     answer = httpx.post(
-        f"{stack.proxy_url}/api/layers/flood/{action}", json=body, headers={"Authorization": f"Bearer {token}"}
+        f"{stack.proxy_url}/api/layers/flood/{action}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
     )
     if answer.status_code not in (200, 409):
         raise RuntimeError(f"flood {action}: {answer.status_code} {answer.text}")
@@ -559,11 +564,12 @@ def main() -> None:
                 phase = run_phase(
                     f"{name} (round {round_ + 1})", base, replay, args.phase, args.concurrency, seed=round_ + 1
                 )
-                print(describe(phase)[0], flush=True)
+                print("\n".join(describe(phase)), flush=True)
                 phases.append(phase)
     finally:
         single.stop()
     disaster = disaster_run(stack, replay, args.duration, args.concurrency, args.write_every)
+    print("\n".join(describe(disaster)), flush=True)
     routing = routing_cost(stack, args.lookups)
 
     out_warm = f"cache warmed before the phases: {urls} shared URLs in {seconds:.0f} s"
