@@ -23,6 +23,7 @@ from mapapp.accounts.router import router as accounts_router
 from mapapp.admin.router import router as admin_router
 from mapapp.alerts.router import api as alerts_api
 from mapapp.alerts.router import pages as alerts_pages
+from mapapp.core import replica
 from mapapp.core import requests as request_edge
 from mapapp.core.bodylimit import BodyLimitMiddleware
 from mapapp.core.db import get_engine
@@ -222,7 +223,12 @@ def create_app() -> FastAPI:
     app.include_router(intake_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    if settings.photo_storage == "s3":  # issue 14: photos in a bucket, proxied with caching headers
+        from mapapp.photos.router import router as media_router
+
+        app.include_router(media_router)
+    else:
+        app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
     _mount_assets(app, settings.static_dir, settings.vendor_dir)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check", response_model=Health)
@@ -245,7 +251,10 @@ def create_app() -> FastAPI:
                 backlog = outbox.backlog(conn)
         except (OperationalError, InterfaceError) as exc:
             raise DatabaseUnavailable("the database cannot be reached; try again shortly") from exc
-        return {"status": "ok", "database": "ok", "outbox": backlog.as_dict()}
+        ready = {"status": "ok", "database": "ok", "outbox": backlog.as_dict()}
+        if (replica_state := replica.readiness()) is not None:  # issue 14: the read replica's lag
+            ready["replica"] = replica_state
+        return ready
 
     # Malformed input (issue 8): HEAD as GET, unstorable URLs refused, any unexpected error a 500 in our shape.
     app.add_middleware(request_edge.HeadAsGet, router=app.router)
@@ -253,6 +262,8 @@ def create_app() -> FastAPI:
     app.add_middleware(request_edge.UnexpectedErrors, render=error_response)
     # Uploads (issue 8): body bytes counted as they arrive, 413 past the limit, with or without Content-Length.
     app.add_middleware(BodyLimitMiddleware)
+    # Issue 14: a public read that failed on the replica is answered from the primary; public reads get caching headers.
+    app.add_middleware(replica.PublicReads)
 
     # Keep this the last middleware added (the outermost): every answer, other middleware's too, gets the
     # CSP, framing, nosniff and referrer headers.

@@ -43,6 +43,10 @@ apikeys_app = typer.Typer(
 users_app = typer.Typer(help="Staff accounts: administrators, triage, office managers and staff.", no_args_is_help=True)
 photos_app = typer.Typer(help="Stored photo files.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: Seoul's real districts and dong, offices and reports.", no_args_is_help=True)
+stack_app = typer.Typer(
+    help="The whole topology on loopback: primary, replica, PgBouncer, app processes, worker, S3, nginx.",
+    no_args_is_help=True,
+)
 for sub, name in (
     (db_app, "db"),
     (boundaries_app, "boundaries"),
@@ -54,6 +58,7 @@ for sub, name in (
     (users_app, "users"),
     (photos_app, "photos"),
     (demo_app, "demo"),
+    (stack_app, "stack"),
 ):
     app.add_typer(sub, name=name)
 
@@ -636,6 +641,34 @@ def photos_cleanup(
     console.print(f"removed {removed} unreferenced files")
 
 
+class PhotoTarget(StrEnum):
+    s3 = "s3"
+
+
+@photos_app.command("migrate")
+def photos_migrate(
+    to: Annotated[PhotoTarget, typer.Option("--to", help="Where to move the photos: s3 (MAPAPP_S3_*)")],
+) -> None:
+    """Copy the local photo store (MAPAPP_MEDIA_DIR) into the bucket; run it again to resume where it stopped."""
+    from mapapp.photos.s3 import S3PhotoStorage, make_client, migrate_local_to_s3
+
+    with _command():
+        settings = get_settings()
+        if not settings.s3_bucket:
+            err.print("[red]error:[/red] set MAPAPP_S3_BUCKET (and MAPAPP_S3_ENDPOINT_URL, AWS_* credentials)")
+            raise typer.Exit(2)
+        storage = S3PhotoStorage(
+            make_client(endpoint_url=settings.s3_endpoint_url, region=settings.s3_region), settings.s3_bucket
+        )
+        with _progress(f"copying photos to s3://{settings.s3_bucket}") as advance:
+            summary = migrate_local_to_s3(settings.media_dir, storage, progress=advance)
+    console.print(
+        f"{summary.copied} photo files copied to s3://{settings.s3_bucket}, {summary.already_there} already there "
+        f"({summary.seconds:.1f} s). Now set MAPAPP_PHOTO_STORAGE=s3 and restart the app processes.",
+        highlight=False,
+    )
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 
@@ -710,6 +743,43 @@ def stats_refresh() -> None:
 from mapapp.intake.cli import register as _register_intake  # noqa: E402
 
 _register_intake(app)
+
+
+# --- stack (issue 14) ---------------------------------------------------------------------------
+
+
+@stack_app.command("up")
+def stack_up(
+    base_port: Annotated[int, typer.Option(help="First port to try; each server takes the next free one")] = 18700,
+    reports: Annotated[int, typer.Option(min=0, help="Reports in the demo city (above 400: generated)")] = 400,
+    app_processes: Annotated[int, typer.Option(min=1, max=16, help="mapapp serve processes behind nginx")] = 2,
+) -> None:
+    """Start the disaster-day topology in a temporary folder (the development database is not touched)."""
+    from mapapp.stack import topology
+
+    try:
+        stack = topology.up(
+            base_port=base_port, reports=reports, app_processes=app_processes, say=lambda m: err.print(f"  {m}")
+        )
+    except topology.StackError as exc:
+        err.print(f"[red]stack:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    console.print(f"stack up in {stack.folder}; `mapapp stack down` removes it", highlight=False)
+    console.print(stack.proxy_url, highlight=False)
+
+
+@stack_app.command("down")
+def stack_down(
+    folder: Annotated[str | None, typer.Option(help="The stack's folder (default: the one last started)")] = None,
+) -> None:
+    """Stop the topology started by `mapapp stack up` and remove its folder."""
+    from mapapp.stack import topology
+
+    try:
+        topology.down(topology.Stack.load(folder), say=lambda m: console.print(m, highlight=False))
+    except topology.StackError as exc:
+        err.print(f"[red]stack:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
 
 
 def main() -> None:

@@ -144,6 +144,12 @@ case "$cmd" in
       if is_root && is_debian; then apt_install chromium fonts-noto-cjk fonts-noto-color-emoji;
       else say "chromium or its fonts are missing: the browser tests will be skipped"; fi
     fi
+    # Issue 14: the scaling tests and `mapapp stack up` start Debian's PgBouncer and nginx on loopback ports
+    # of their own (the packages' system services are not used); they skip, saying why, when absent.
+    if ! command -v pgbouncer >/dev/null || ! command -v nginx >/dev/null; then
+      if is_root && is_debian; then apt_install pgbouncer nginx-light;
+      else say "pgbouncer or nginx is missing: the scaling tests will be skipped"; fi
+    fi
     # The suite makes its own throw-away databases on this server; the demo database is never touched.
     exec .venv/bin/python -m pytest "$@"
     ;;

@@ -45,6 +45,12 @@ def _sessionmaker(url: str) -> sessionmaker[Session]:
     return sessionmaker(_engine(url), expire_on_commit=False)
 
 
+def prepared_statements_allowed() -> bool:
+    """False behind PgBouncer in transaction mode, where a PREPARE lives on a server connection that the next
+    transaction may not get (MAPAPP_DATABASE_POOLER=pgbouncer-transaction): then hot statements go whole."""
+    return get_settings().database_pooler == "none"
+
+
 @contextmanager
 def transaction(url: str | None = None) -> Iterator[Session]:
     """A session whose work is committed when the block ends, or rolled back if it raises."""

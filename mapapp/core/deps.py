@@ -3,9 +3,10 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from mapapp.core import replica
 from mapapp.core.db import transaction
 
 
@@ -16,3 +17,14 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_public_read_session(request: Request) -> Iterator[Session]:
+    """A public read (the same answer for everyone): from the streaming replica when it is fresh enough, else
+    the primary; its answer may be cached by the proxy (mapapp.core.replica). Never for writes or staff reads."""
+    request.scope.setdefault("state", {})[replica.PUBLIC_READ] = True
+    with transaction(replica.read_url(request)) as session:
+        yield session
+
+
+PublicReadSessionDep = Annotated[Session, Depends(get_public_read_session)]

@@ -202,6 +202,34 @@ class Settings(BaseSettings):
             raise ValueError("each channel's threshold is between 0 and 1")
         return thresholds
 
+    # Beyond one machine (issue 14): photos in an S3-compatible bucket (credentials from the usual AWS_*
+    # variables), public reads from a streaming replica unless it lags more than the limit, and the
+    # pooler's transaction mode (no server-side prepared statements).
+    photo_storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    read_database_url: str = ""
+    read_max_lag_seconds: float = Field(default=10.0, gt=0)
+    read_your_writes_seconds: int = Field(default=30, ge=0, le=3600)
+    database_pooler: Literal["none", "pgbouncer-transaction"] = "none"
+    # How long a shared cache (nginx, a CDN) may keep a public read: fresh, then while it refreshes it in the
+    # background; the list of active layers lives shorter (a disaster layer must show within seconds).
+    public_cache_seconds: int = Field(default=30, ge=0, le=3600)
+    public_stale_seconds: int = Field(default=300, ge=0, le=86400)
+    layers_cache_seconds: int = Field(default=5, ge=0, le=3600)
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _read_replica_postgres_only(cls, value: str) -> str:
+        return cls._postgres_only(value) if value else value
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> "Settings":
+        if self.photo_storage == "s3" and not self.s3_bucket:
+            raise ValueError("MAPAPP_S3_BUCKET must name the bucket when MAPAPP_PHOTO_STORAGE=s3")
+        return self
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from mapapp.core import openapi
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import PublicReadSessionDep, SessionDep
 from mapapp.jurisdictions import places, service
 
 router = APIRouter(prefix="/api/jurisdictions", tags=["jurisdictions"])
@@ -19,7 +19,7 @@ places_router = APIRouter(prefix="/api/places", tags=["jurisdictions"])
     response_class=Response,
     responses=openapi.feature_collection("Current districts, simplified for display", openapi.DISTRICT_PROPERTIES),
 )
-def districts(session: SessionDep, code: str | None = None) -> Response:
+def districts(session: PublicReadSessionDep, code: str | None = None) -> Response:
     """Every current district, or one (`code`), simplified for display."""
     return Response(service.districts_geojson(session, code=code), media_type="application/geo+json")
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from mapapp.accounts.router import ActorDep
 from mapapp.core.db import transaction
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import PublicReadSessionDep
 from mapapp.core.text import StorableStr
 from mapapp.layers import service
 from mapapp.layers.schemas import CategoryOut, LayerList, LayerOut, LayerStateOut, Localized
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api", tags=["layers"])
 
 
 @router.get("/layers", summary="Active layers with their categories", response_model=LayerList)
-def list_active_layers(session: SessionDep) -> LayerList:
+def list_active_layers(session: PublicReadSessionDep) -> LayerList:
     """The layers a citizen can report on now, with category names (ko/en), styles and response targets."""
     return LayerList(
         layers=[

@@ -4,9 +4,12 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mapapp.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from mapapp.photos.s3 import S3PhotoStorage
 
 
 class PhotoStorage(Protocol):
@@ -21,6 +24,9 @@ class PhotoStorage(Protocol):
 
     def stored_keys(self) -> list[str]:
         """Every stored key (for the cleanup of unreferenced files)."""
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes stored under `key`, or None when absent."""
 
     def url(self, key: str) -> str:
         """The public URL path of `key`."""
@@ -80,6 +86,12 @@ class LocalPhotoStorage:
             str(p.relative_to(self.root)) for p in self.root.rglob("*.jpg") if not p.name.startswith((".tmp-", ".del-"))
         ]
 
+    def get(self, key: str) -> bytes | None:
+        try:
+            return (self.root / key).read_bytes()
+        except FileNotFoundError:
+            return None
+
     def url(self, key: str) -> str:
         return f"{self.url_prefix}/{key}"
 
@@ -89,6 +101,16 @@ def _storage(root: str) -> LocalPhotoStorage:
     return LocalPhotoStorage(Path(root))
 
 
+@lru_cache
+def _s3_storage(endpoint_url: str, region: str, bucket: str) -> "S3PhotoStorage":
+    from mapapp.photos.s3 import S3PhotoStorage, make_client
+
+    return S3PhotoStorage(make_client(endpoint_url=endpoint_url, region=region), bucket)
+
+
 def get_storage() -> PhotoStorage:
-    """The configured storage (a local directory, MAPAPP_MEDIA_DIR)."""
-    return _storage(str(get_settings().media_dir))
+    """The configured storage: a local directory (MAPAPP_MEDIA_DIR) or a bucket (MAPAPP_PHOTO_STORAGE=s3)."""
+    settings = get_settings()
+    if settings.photo_storage == "s3":
+        return _s3_storage(settings.s3_endpoint_url, settings.s3_region, settings.s3_bucket)
+    return _storage(str(settings.media_dir))

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from mapapp import photos
-from mapapp.core import caching, openapi
+from mapapp.core import caching, openapi, replica
 from mapapp.core.db import transaction
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import PublicReadSessionDep, SessionDep
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.requests import read_json_object
 from mapapp.photos import UnsupportedMediaType
@@ -124,7 +124,9 @@ async def submit(
     headers = {"Location": f"/api/reports/{result.public_id}"}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(result.to_public(), status_code=201, headers=headers)
+    response = JSONResponse(result.to_public(), status_code=201, headers=headers)
+    await run_in_threadpool(replica.remember_write, response)  # read-your-writes past a lagging replica (issue 14)
+    return response
 
 
 @router.get(
@@ -135,7 +137,7 @@ async def submit(
 )
 def list_reports(
     request: Request,
-    session: SessionDep,
+    session: PublicReadSessionDep,
     bbox: Annotated[
         str | None, Query(description="west,south,east,north (WGS84)", examples=["126.9,37.5,127.1,37.6"])
     ] = None,
@@ -172,7 +174,7 @@ def list_reports(
 
 @router.get("/nearby", summary="Open reports near a point")
 def nearby(
-    session: SessionDep,
+    session: PublicReadSessionDep,
     lat: float,
     lon: float,
     category: str | None = None,
@@ -184,7 +186,7 @@ def nearby(
 
 
 @router.get("/{public_id}", summary="One report")
-def get_report(session: SessionDep, public_id: str) -> dict[str, Any]:
+def get_report(session: PublicReadSessionDep, public_id: str) -> dict[str, Any]:
     """The public report: photos, status, office and the routing reason, timeline, supporters."""
     return queries.public_report(session, public_id=public_id)
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mapapp.core.db import prepared_statements_allowed
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
 from mapapp.layers.service import UnknownCategory
@@ -166,6 +167,11 @@ LEFT JOIN LATERAL (
 ) dist ON dist.distance_m <= $3
 """  # noqa: S608 - fixed fragments; the values are the statement's parameters
 EXECUTE_ROUTE = f"EXECUTE {ROUTE_STATEMENT} (%s, %s, %s, %s)"
+# The same statement sent whole each time, for PgBouncer in transaction mode (issue 14): there a prepared
+# statement lives on whichever server connection the PREPARE happened to use, not on the next transaction's.
+PLAIN_ROUTE = PREPARE_ROUTE.split(" AS\n", 1)[1]
+for _n in range(4, 0, -1):
+    PLAIN_ROUTE = PLAIN_ROUTE.replace(f"${_n}", f"%(p{_n})s")
 VERSION_SQL = "SELECT version FROM routing_reference"
 _DATABASE = "mapapp_route_database"
 
@@ -191,7 +197,6 @@ def route(
     try:
         database = dbapi.info.get(_DATABASE)
         if database is None:
-            cursor.execute(PREPARE_ROUTE)
             info = dbapi.dbapi_connection.info  # type: ignore[union-attr]
             database = dbapi.info[_DATABASE] = f"{info.host}:{info.port}/{info.dbname}"
         cursor.execute(VERSION_SQL)
@@ -203,7 +208,14 @@ def route(
         inside = ref.parts.containing(lon, lat)
         district_id, distance_m, dong_id, city_id = inside.get("district"), 0.0, inside.get("dong"), None
         if district_id is None:  # a gap or outside every district: geodesic distances, in the database
-            cursor.execute(EXECUTE_ROUTE, (lon, lat, tolerance, tolerance_degrees(tolerance, lat)))
+            values = (lon, lat, tolerance, tolerance_degrees(tolerance, lat))
+            if not prepared_statements_allowed():
+                cursor.execute(PLAIN_ROUTE, {f"p{i}": v for i, v in enumerate(values, start=1)})
+            else:
+                if not dbapi.info.get(ROUTE_STATEMENT):
+                    cursor.execute(PREPARE_ROUTE)
+                    dbapi.info[ROUTE_STATEMENT] = True
+                cursor.execute(EXECUTE_ROUTE, values)
             district_id, distance_m, dong_id, city_id, _ = cursor.fetchone()  # type: ignore[misc]  # one row
     finally:
         cursor.close()

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from mapapp.core.caching import cache_headers
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import PublicReadSessionDep
 from mapapp.tiles import service
 from mapapp.web import city
 
@@ -18,7 +18,7 @@ SinceQuery = Annotated[datetime | None, Query(description="only reports changed 
 
 
 @router.get("/{layer}.json", summary="TileJSON of a layer's report tiles")
-def layer_tilejson(request: Request, session: SessionDep, layer: str) -> dict[str, Any]:
+def layer_tilejson(request: Request, session: PublicReadSessionDep, layer: str) -> dict[str, Any]:
     """TileJSON 3.0.0: the tile URL (with this request's filters), zooms, the city's bounds, the layers."""
     return service.tilejson(session, layer=layer, query=request.url.query, bounds=city.extent(session))
 
@@ -33,7 +33,7 @@ def layer_tilejson(request: Request, session: SessionDep, layer: str) -> dict[st
     },
 )
 def layer_tile(
-    session: SessionDep,
+    session: PublicReadSessionDep,
     layer: str,
     z: int,
     x: int,

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from mapapp.core import i18n
 from mapapp.core import status as report_status
 from mapapp.core.db import transaction
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import PublicReadSessionDep, SessionDep
 from mapapp.core.settings import get_settings
 from mapapp.feeds import service as feeds
 from mapapp.layers import service as layers
@@ -88,7 +88,7 @@ def _panel(locale: str, *, mode: str, embed: bool) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def map_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
+def map_page(request: Request, session: PublicReadSessionDep, lang: str | None = None) -> HTMLResponse:
     """The city map: layers, reports by status, and the report form."""
     locale = _locale(request, lang)
     body = pages.map_page(
@@ -111,7 +111,7 @@ def map_page(request: Request, session: SessionDep, lang: str | None = None) -> 
 @router.get("/embed", response_class=HTMLResponse)
 def embed(
     request: Request,
-    session: SessionDep,
+    session: PublicReadSessionDep,
     layer: str | None = None,
     district: str | None = None,
     mode: Annotated[str, Query(pattern="^(view|report)$")] = "view",
@@ -148,7 +148,9 @@ def widget_js() -> Response:
 
 
 @router.get("/reports/{public_id}", response_class=HTMLResponse)
-def report_page(request: Request, session: SessionDep, public_id: str, lang: str | None = None) -> HTMLResponse:
+def report_page(
+    request: Request, session: PublicReadSessionDep, public_id: str, lang: str | None = None
+) -> HTMLResponse:
     """One report for anyone: photos, status, office and why, timeline, answer and after photo."""
     locale = _locale(request, lang)
     t = i18n.messages(locale)

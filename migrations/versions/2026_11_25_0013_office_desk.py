@@ -1,7 +1,7 @@
 """office desk: a maintained due time, queue indexes, full-text search on descriptions, internal notes
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-25 16:00:00
 
 `reports.due_at` (created_at plus the category's response target) is kept by triggers: set on insert
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

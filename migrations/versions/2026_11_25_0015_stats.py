@@ -1,7 +1,7 @@
 """public indicators: the stats_daily materialised view and the record of its refreshes
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-25 16:00:00
 
 The view's SELECT is rendered by mapapp.stats.views (from core.status and the close reasons), the same
@@ -17,7 +17,7 @@ from mapapp.core.settings import get_settings
 from mapapp.stats import views
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

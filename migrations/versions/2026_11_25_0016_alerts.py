@@ -2,7 +2,7 @@
 index for the feeds' resolved reports
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-25 16:00:00
 
 A subscription is an address, an area (a district, or a point and a radius) and optionally a layer or
@@ -18,7 +18,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

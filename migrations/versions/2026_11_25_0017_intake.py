@@ -2,7 +2,7 @@
 the gazetteer, keywords and hashtags from the layer files, and the precisions a message can be located with
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-11-25 16:00:00
 
 A message is kept once per (channel, external id): a repeated delivery finds it. What the classifier and
@@ -19,7 +19,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017"
-down_revision: str | None = "0012"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

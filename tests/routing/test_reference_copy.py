@@ -14,7 +14,7 @@ from mapapp import routing
 from mapapp.core import db as core_db
 from mapapp.layers.service import UnknownCategory
 from mapapp.routing import reference
-from mapapp.routing.service import EXECUTE_ROUTE
+from mapapp.routing.service import PLAIN_ROUTE
 from tests.conftest import _admin, clone_template, load_seoul
 
 JONGNO = (126.9708836, 37.5733899)  # 사직동, 종로구 (11110)
@@ -104,11 +104,11 @@ def test_the_in_memory_lookup_agrees_with_postgis_on_borders(seoul):
         )
     ).all()
     assert len(points) > 1000
-    route(seoul)  # prepares the statement on this connection
     cursor = seoul.connection().connection.cursor()
     disagree = []
     for lon, lat in points:
-        cursor.execute(EXECUTE_ROUTE, (lon, lat, 0.0, 0.0))  # the containing part only: no gap tolerance
+        # The statement route() sends for points it cannot place in memory; tolerance 0: the containing part only.
+        cursor.execute(PLAIN_ROUTE, {"p1": lon, "p2": lat, "p3": 0.0, "p4": 0.0})
         in_postgis = cursor.fetchone()[0]
         try:
             decision = routing.route(seoul, lon=lon, lat=lat, category="streetlight-out")
