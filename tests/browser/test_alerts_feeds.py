@@ -48,10 +48,10 @@ def test_a_supporter_follows_a_report_from_its_page(page, live_server, client) -
         "/api/reports", json={"layer": "facilities", "category": "pothole", "lat": 37.5663, "lon": 126.9016}
     ).json()["id"]
     page.goto(f"{live_server}/reports/{public_id}?lang=en")
-    page.fill("#follow-email", "follower.browser@example.org")
-    page.click("#follow-form button")
-    page.wait_for_function("() => document.getElementById('follow-result').textContent.length > 0")
-    assert "each public update" in page.locator("#follow-result").inner_text()
+    page.fill("#me-too-email", "follower.browser@example.org")
+    page.click("#me-too-button")
+    page.wait_for_function("() => document.getElementById('me-too-result').textContent.length > 0")
+    assert "at each step" in page.locator("#me-too-result").inner_text()
     assert page.locator("#supporters").inner_text().startswith("1 ")
     screenshot(page, "follow-report")
     assert client.get(f"/api/reports/{public_id}").json()["properties"]["supporters"] == 1
