@@ -37,6 +37,7 @@ from mapapp.core.settings import get_settings
 from mapapp.jurisdictions.router import places_router
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
+from mapapp.moderation.media import WithheldMedia
 from mapapp.moderation.router import router as moderation_router
 from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
@@ -204,7 +205,7 @@ def create_app() -> FastAPI:
     app.include_router(moderation_router)
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
-    app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+    app.mount("/media", WithheldMedia(StaticFiles(directory=settings.media_dir)), name="media")
     _mount_assets(app, settings.static_dir, settings.vendor_dir)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check", response_model=Health)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mapapp.core.db import Base
@@ -10,7 +10,11 @@ from mapapp.core.db import Base
 
 class Photo(Base):
     __tablename__ = "photos"
-    __table_args__ = (Index("ix_photos_report", "report_id", "position"),)
+    __table_args__ = (
+        Index("ix_photos_report", "report_id", "position"),
+        Index("ix_photos_hidden_keys", "display_key", "thumb_key", postgresql_where=text("hidden_at IS NOT NULL")),
+        Index("ix_photos_display_key", "display_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
