@@ -42,6 +42,7 @@ from mapapp.intake.router import router as intake_router
 from mapapp.jurisdictions.router import places_router
 from mapapp.jurisdictions.router import router as jurisdictions_router
 from mapapp.layers.router import router as layers_router
+from mapapp.moderation.media import WithheldMedia
 from mapapp.moderation.router import router as moderation_router
 from mapapp.offices.router import router as offices_router
 from mapapp.open311.router import error_answer as open311_error
@@ -224,11 +225,11 @@ def create_app() -> FastAPI:
     settings = get_settings()
     settings.media_dir.mkdir(parents=True, exist_ok=True)
     if settings.photo_storage == "s3":  # issue 14: photos in a bucket, proxied with caching headers
-        from mapapp.photos.router import router as media_router
+        from mapapp.photos.router import media_app
 
-        app.include_router(media_router)
+        app.mount("/media", WithheldMedia(media_app), name="media")
     else:
-        app.mount("/media", StaticFiles(directory=settings.media_dir), name="media")
+        app.mount("/media", WithheldMedia(StaticFiles(directory=settings.media_dir)), name="media")
     _mount_assets(app, settings.static_dir, settings.vendor_dir)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check", response_model=Health)

@@ -11,6 +11,7 @@ from mapapp.core import visibility
 from mapapp.core.actors import Actor, Forbidden
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
+from mapapp.layers.models import Category
 from mapapp.photos.models import Photo
 from mapapp.reports.models import Report, ReportEvent
 from mapapp.reports.queries import MEDIA
@@ -77,7 +78,7 @@ def hide_report(session: Session, *, actor: Actor, public_id: str, reason: str) 
     """Take a report off every public read (map, page, feeds, Open311); staff still see and work on it."""
     report = _report(session, actor, public_id)
     reason = _reason(reason, required=True)
-    if report.hidden_at is not None:
+    if not visibility.report_public(hidden_at=report.hidden_at):
         raise Conflict("the report is hidden already")
     report.hidden_at, report.hidden_reason = datetime.now(UTC), reason
     _record(session, report, actor, "report_hidden", reason)
@@ -87,7 +88,7 @@ def hide_report(session: Session, *, actor: Actor, public_id: str, reason: str) 
 def unhide_report(session: Session, *, actor: Actor, public_id: str, reason: str = "") -> Report:
     """Show a hidden report to the public again."""
     report = _report(session, actor, public_id)
-    if report.hidden_at is None:
+    if visibility.report_public(hidden_at=report.hidden_at):
         raise Conflict("the report is not hidden")
     report.hidden_at, report.hidden_reason = None, None
     _record(session, report, actor, "report_unhidden", _reason(reason, required=False))
@@ -118,8 +119,16 @@ def unhide_photo(session: Session, *, actor: Actor, photo_id: int, reason: str =
 def approve_photo(session: Session, *, actor: Actor, photo_id: int) -> Photo:
     """Let the public see a photo its category held back for approval."""
     photo, report = _photo(session, actor, photo_id)
-    if photo.approved_at is not None:
-        raise Conflict("the photo is approved already")
+    since = session.scalar(select(Category.photo_approval_since).where(Category.id == report.category_id))
+    waiting = photo.hidden_at is None and not visibility.photo_public(
+        kind=photo.kind,
+        hidden_at=None,
+        approved_at=photo.approved_at,
+        created_at=photo.created_at,
+        approval_since=since,
+    )
+    if not waiting:
+        raise Conflict("the photo is not waiting for approval (approved already, hidden, or never held)")
     photo.approved_at, photo.approved_by = datetime.now(UTC), actor.email
     _record(session, report, actor, "photo_approved", f"photo {photo.id}")
     return photo

@@ -20,6 +20,8 @@ class Photo(Base):
             postgresql_include=["thumb_key"],
             postgresql_where=text("kind = 'before'"),
         ),
+        Index("ix_photos_hidden_keys", "display_key", "thumb_key", postgresql_where=text("hidden_at IS NOT NULL")),
+        Index("ix_photos_display_key", "display_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

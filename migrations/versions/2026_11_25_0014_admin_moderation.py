@@ -109,6 +109,15 @@ def upgrade() -> None:
     op.add_column("categories", sa.Column("photo_approval_since", sa.DateTime(timezone=True)))
     # Few rows, read by staff: a partial index finds what waits for a moderator.
     op.create_index("ix_reports_hidden", "reports", ["id"], postgresql_where=sa.text("hidden_at IS NOT NULL"))
+    # The media server asks, for every file, whether a hidden photo names it: only hidden rows are indexed.
+    op.create_index(
+        "ix_photos_hidden_keys",
+        "photos",
+        ["display_key", "thumb_key"],
+        postgresql_where=sa.text("hidden_at IS NOT NULL"),
+    )
+    # ... and whether another photo that is not hidden has the same bytes (one file for both).
+    op.create_index("ix_photos_display_key", "photos", ["display_key"])
     op.create_table(
         "departments",
         sa.Column("slug", sa.String(64), primary_key=True),
@@ -139,6 +148,8 @@ def downgrade() -> None:
     op.drop_index("ix_password_resets_user", table_name="password_resets")
     op.drop_table("password_resets")
     op.drop_table("departments")
+    op.drop_index("ix_photos_display_key", table_name="photos")
+    op.drop_index("ix_photos_hidden_keys", table_name="photos")
     op.drop_index("ix_reports_hidden", table_name="reports")
     op.drop_column("categories", "photo_approval_since")
     for column in ("approved_by", "approved_at", "hidden_reason", "hidden_at"):

@@ -132,6 +132,7 @@
     } else if (d.userReset) {
       act(() => post(`/api/admin/users/${d.userReset}/password-reset`), t.reset_sent);
     } else if (d.keyRevoke) {
+      $("new-key-shown").hidden = true;  // a key on screen is for copying once, not for keeping there
       act(() => post(`/api/admin/api-keys/${d.keyRevoke}/revoke`));
     }
   });

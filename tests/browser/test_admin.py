@@ -155,6 +155,18 @@ def test_an_administrator_creates_an_office_and_a_user_and_sees_an_expired_layer
     assert _sql("SELECT active FROM offices WHERE slug = :s", s=slug)[0][0] is False
     row.scroll_into_view_if_needed()
     screenshot(page, f"admin-user-created-{width}")
+    # An API key is shown once, then revoked.
+    keys = page.locator("#new-key")
+    keys.get_by_label("Who it is for").fill(f"district portal {width}")
+    keys.get_by_role("button", name="Create").click()
+    page.locator("#new-key-shown:not([hidden])").wait_for()
+    key = page.locator("#new-key-value").inner_text()
+    assert len(key) > 30
+    key_row = page.locator("#keys tbody tr", has_text=f"district portal {width}")
+    key_row.get_by_role("button", name="Revoke").click()
+    key_row.get_by_text("Revoked").wait_for()
+    assert key not in page.locator("#keys").inner_text()
+    screenshot(page, f"admin-api-key-{width}")
     page.locator("#layers-h").scroll_into_view_if_needed()
     screenshot(page, f"admin-expired-layer-{width}")
     ARTIFACTS.mkdir(exist_ok=True)

@@ -28,9 +28,10 @@ def sql(demo_db, query, **params):
     return rows
 
 
-def with_photos(client, n=2, category="pothole", lat=LAT, lon=LON):
+def with_photos(client, n=2, category="pothole", lat=LAT, lon=LON, shade=90):
     files = [
-        ("photos", (f"p{i}.jpg", make_photo(size=(320, 240), color=(40 * i, 90, 30)), "image/jpeg")) for i in range(n)
+        ("photos", (f"p{i}.jpg", make_photo(size=(320, 240), color=(40 * i, shade, 30)), "image/jpeg"))
+        for i in range(n)
     ]
     answer = client.post(
         "/api/reports",
@@ -101,7 +102,15 @@ EXPECTED = {
 @pytest.mark.parametrize("who", WHO, ids=[str(w) for w in WHO])
 def test_authorization_matrix_of_moderation(client, tokens, demo_db, who):
     headers = auth(tokens, who)
-    public_id = with_photos(client, n=2)
+    sql(demo_db, "UPDATE categories SET photo_approval_since = now() - interval '1 hour' WHERE slug = 'pothole'")
+    try:
+        check_the_matrix(client, tokens, demo_db, who, headers)
+    finally:
+        sql(demo_db, "UPDATE categories SET photo_approval_since = NULL WHERE slug = 'pothole'")
+
+
+def check_the_matrix(client, tokens, demo_db, who, headers):
+    public_id = with_photos(client, n=2)  # held for approval: its category asks for it
     first, second = photo_ids(client, tokens, public_id)
     admin = auth(tokens, "admin")
     client.post(f"/api/moderation/photos/{second}/hide", json={"reason": "setup"}, headers=admin)
@@ -192,7 +201,7 @@ def test_a_hidden_report_leaves_every_public_read_and_stays_with_staff(client, t
 
 
 def test_a_hidden_photo_leaves_the_public_report_and_its_thumbnail(client, tokens):
-    public_id = with_photos(client, n=2)
+    public_id = with_photos(client, n=2, shade=17)  # photos of its own: no other report has these bytes
     first, second = photo_ids(client, tokens, public_id)
     props = client.get(f"/api/reports/{public_id}").json()["properties"]
     urls = [p["url"] for p in props["photos"]]
@@ -209,14 +218,31 @@ def test_a_hidden_photo_leaves_the_public_report_and_its_thumbnail(client, token
     assert urls[0].rsplit("/", 1)[-1] not in page and props["photos"][0]["thumbnail"] in page
     open311 = client.get(f"/open311/v2/requests/{public_id}.json").json()[0]
     assert open311["media_url"].endswith(urls[1])
+    # The hidden photo's files are not served to the public any more (their address may have been copied);
+    # a logged-in moderator still sees them.
+    thumbs = [p["thumbnail"] for p in client.get(f"/api/reports/{public_id}").json()["properties"]["photos"]]
+    assert client.get(urls[0]).status_code == 404
+    assert client.get(urls[1]).status_code == 200 and client.get(thumbs[0]).status_code == 200
+    from tests.admin.people import PASSWORD, PEOPLE
+
+    client.post("/api/auth/login", json={"email": PEOPLE["mapo_staff"][0], "password": PASSWORD})
+    assert client.get(urls[0]).status_code == 200
+    client.cookies.clear()
+    assert client.get(urls[0]).status_code == 404
     staff = client.get(f"/api/moderation/reports/{public_id}", headers=auth(tokens, "mapo_staff")).json()
     shown = {p["id"]: p for p in staff["photos"]}
+    assert client.get(shown[first]["thumbnail"]).status_code == 404  # the thumbnail too
+    # The same picture sent with another report is the same file: it stays served for that report.
+    twin = with_photos(client, n=1, shade=17)
+    assert client.get(urls[0]).status_code == 200
+    assert [p["url"] for p in client.get(f"/api/reports/{twin}").json()["properties"]["photos"]] == urls[:1]
     assert shown[first]["public"] is False and shown[first]["hidden_reason"] == "a face" and shown[second]["public"]
     # Unhidden, it is back.
     assert (
         client.post(f"/api/moderation/photos/{first}/unhide", json={}, headers=auth(tokens, "admin")).status_code == 200
     )
     assert [p["url"] for p in client.get(f"/api/reports/{public_id}").json()["properties"]["photos"]] == urls
+    assert client.get(urls[0]).status_code == 200
 
 
 def test_an_edited_description_keeps_the_original_privately(client, tokens):
