@@ -41,10 +41,10 @@
     $("work-error").textContent = "";
     const q = params();
     const base = `/api/offices/${encodeURIComponent(office)}/queue`;
-    $("csv").href = `${base}.csv?${q}`;  // the same filters as the list and the map
     try {
       const [data, points] = await Promise.all([
         D.getJSON(`${base}?${q}&page=${state.page}`), D.getJSON(`${base}/points?${q}`)]);
+      $("csv").href = `${base}.csv?${q}`;  // the same filters as the list and the map now show
       $("desk-title").textContent = `${t.office_title} · ${D.named(data.office_name)}`;
       state.rows = data.reports;
       $("counts").textContent = `${t.counts}: ` +
