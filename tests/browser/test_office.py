@@ -220,8 +220,9 @@ def test_a_duplicate_is_picked_on_the_map_and_closed(browser, watch, live_server
     watch.expected_status.add(401)
     boss = person("boss@mapo.example", "manager", MAPO)
     tag = uuid.uuid4().hex[:6]
-    original = report(client, f"원래 신고 {tag}", lat=37.5668)  # about 55 m north
-    duplicate = report(client, f"같은 구멍 {tag}", lat=37.5663)
+    # Away from where the other tests put their reports (the map would stack them on these).
+    original = report(client, f"원래 신고 {tag}", lat=37.5565, lon=126.9236)  # about 55 m north
+    duplicate = report(client, f"같은 구멍 {tag}", lat=37.5560, lon=126.9236)
     context, page = log_in(browser, watch, live_server, "/office", boss, WIDTHS["desktop"])
     page.fill("#q-search", tag)
     page.get_by_role("button", name="Show").click()
@@ -232,7 +233,7 @@ def test_a_duplicate_is_picked_on_the_map_and_closed(browser, watch, live_server
     # Pick the original on the detail map: its marker is the one whose tooltip names it.
     markers = page.locator("#detail-map path.leaflet-interactive")
     for i in range(markers.count()):
-        markers.nth(i).hover()
+        markers.nth(i).hover(force=True)
         if page.locator(".leaflet-tooltip", has_text=original).count():
             markers.nth(i).click()
             break
