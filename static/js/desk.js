@@ -84,7 +84,7 @@ window.desk = (function () {
 
   // A small map of one report: its point, the district's outline, and (optionally) other reports to pick from.
   function reportMap(el, r, extra) {
-    const map = baseLayer(L.map(el, { scrollWheelZoom: false }));
+    const map = baseLayer(L.map(el, { scrollWheelZoom: false, zoomAnimation: false, fadeAnimation: false }));
     const group = L.featureGroup().addTo(map);
     if (r.district_outline) {
       L.geoJSON(r.district_outline, { style: { color: "#1d4ed8", weight: 2, fill: true, fillOpacity: .05 },

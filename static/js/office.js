@@ -41,10 +41,10 @@
     $("work-error").textContent = "";
     const q = params();
     const base = `/api/offices/${encodeURIComponent(office)}/queue`;
-    $("csv").href = `${base}.csv?${q}`;  // the same filters as the list and the map
     try {
       const [data, points] = await Promise.all([
         D.getJSON(`${base}?${q}&page=${state.page}`), D.getJSON(`${base}/points?${q}`)]);
+      $("csv").href = `${base}.csv?${q}`;  // the same filters as the list and the map now show
       $("desk-title").textContent = `${t.office_title} · ${D.named(data.office_name)}`;
       state.rows = data.reports;
       $("counts").textContent = `${t.counts}: ` +
@@ -169,6 +169,9 @@
         r.nearby.map((n) => `<li><label><input type="radio" name="dup" value="${esc(n.id)}"${duplicatePick === n.id ? " checked" : ""}> ` +
           `${esc(n.id)} · ${esc(ko ? n.category_ko : n.category_en)} · ${esc(n.distance_m)} m · ${esc(n.description)}</label></li>`).join("") +
         `</ul></fieldset>` : `<p id="dup-list">${esc(t.desk_no_nearby)}</p>`;
+      if (detailMap && r.nearby.length) {  // close in on the report and its neighbours, to pick on the map
+        detailMap.fitBounds([[r.lat, r.lon], ...r.nearby.map((n) => [n.lat, n.lon])], { maxZoom: 19, padding: [20, 20] });
+      }
     } else if (action === "transfer") {
       body = field("f-office", t.desk_transfer_to, `<select id="f-office"><option value="">${esc(t.desk_back_to_triage)}</option>` +
         state.offices.filter((o) => o.slug !== r.office).map((o) => `<option value="${esc(o.slug)}">${esc(ko ? o.name_ko : o.name_en)}</option>`).join("") +
@@ -324,7 +327,8 @@
     state.office = me.office || "";
     // Office people see their own office's queue: no office code to type or read.
     if (me.office) $("q-office").closest(".field").hidden = true;
-    map = D.baseLayer(L.map("queue-map"));
+    // No zoom animation: a work tool redraws at once (and a screenshot never catches a half-zoomed map).
+    map = D.baseLayer(L.map("queue-map", { zoomAnimation: false, fadeAnimation: false }));
     const extent = C.extent;  // [west, south, east, north] of the city
     if (extent) map.fitBounds([[extent[1], extent[0]], [extent[3], extent[2]]]);
     else map.setView([20, 0], 2);

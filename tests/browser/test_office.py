@@ -214,3 +214,32 @@ def test_the_triage_team_routes_three_reports_by_keyboard(browser, watch, live_s
         assert reason.startswith("Routed by hand by the city's triage team to ") and team not in reason
     screenshot(page, f"triage-{width}-done")
     context.close()
+
+
+def test_a_duplicate_is_picked_on_the_map_and_closed(browser, watch, live_server, client):
+    watch.expected_status.add(401)
+    boss = person("boss@mapo.example", "manager", MAPO)
+    tag = uuid.uuid4().hex[:6]
+    # Away from where the other tests put their reports (the map would stack them on these).
+    original = report(client, f"원래 신고 {tag}", lat=37.5565, lon=126.9236)  # about 55 m north
+    duplicate = report(client, f"같은 구멍 {tag}", lat=37.5560, lon=126.9236)
+    context, page = log_in(browser, watch, live_server, "/office", boss, WIDTHS["desktop"])
+    page.fill("#q-search", tag)
+    page.get_by_role("button", name="Show").click()
+    row(page, duplicate).wait_for()
+    open_report(page, duplicate)
+    page.keyboard.press("d")  # the shortcut for "Close as duplicate": the nearby open reports to pick from
+    page.locator("#dup-list").wait_for()
+    # Pick the original on the detail map: its marker is the one whose tooltip names it.
+    markers = page.locator("#detail-map path.leaflet-interactive")
+    for i in range(markers.count()):
+        markers.nth(i).hover(force=True)
+        if page.locator(".leaflet-tooltip", has_text=original).count():
+            markers.nth(i).click()
+            break
+    assert page.locator(f"#dup-list input[value='{original}']").is_checked()
+    screenshot(page, "office-desktop-duplicate")
+    page.get_by_role("button", name="Confirm").click()
+    page.locator("#detail .status[data-status='closed']").wait_for()
+    assert status_of(duplicate) == "closed"
+    context.close()

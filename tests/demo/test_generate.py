@@ -90,7 +90,7 @@ def test_generate_adds_the_reports_to_the_demo_city_with_decisions_events_and_ph
     assert 0.3 * reports < photos < 1.5 * reports and files == 4  # a few shared placeholder files
     assert analyzed == 1
     # The keys and indexes set aside during the load are all back.
-    assert keys == 6 and indexes >= 8
+    assert keys == 7 and indexes >= 8  # 7: reports.assigned_to → users (migration 0013)
 
 
 def test_reports_cluster_around_hot_spots_inside_their_dong(generated):
