@@ -199,15 +199,27 @@ FRESHNESS_SQL = """
     SELECT refreshed_at AS as_of, seconds, refreshed_at < now() - make_interval(secs => :every) AS stale
     FROM stats_refreshes
 """
-# The statements of one answer, in order. Each is small: planned in about a millisecond (one statement joining
-# them all took 15 ms to plan at a million reports, more than the five executions).
+
+
+def _as_json(parts: dict[str, str]) -> str:
+    """One statement answering each of `parts` as a JSON array of its rows, one column per part."""
+    # Fixed text from this module's statements: no value from outside.
+    columns = ", ".join(
+        f"(SELECT coalesce(json_agg({n}), '[]') FROM ({sql}) {n}) AS {n}"  # noqa: S608
+        for n, sql in parts.items()
+    )
+    return f"SELECT {columns}"
+
+
+# The statements of one answer: three round trips. The small parts go together (1 ms to plan and 1 ms to run
+# at a million reports); the breakdowns and the districts stay apart, because joined with each other the
+# planner ran them ten times slower (8 ms against 1.3 ms).
 STATEMENTS = {
-    "totals": TOTALS_SQL,
-    "percentiles": PERCENTILES_SQL,
-    "breakdowns": BREAKDOWN_SQL,
-    "districts": DISTRICTS_SQL,
-    "backlog": BACKLOG_SQL,
-    "freshness": FRESHNESS_SQL,
+    "summary": _as_json(
+        {"totals": TOTALS_SQL, "percentiles": PERCENTILES_SQL, "backlog": BACKLOG_SQL, "freshness": FRESHNESS_SQL}
+    ),
+    "breakdowns": _as_json({"breakdowns": BREAKDOWN_SQL}),
+    "districts": _as_json({"districts": DISTRICTS_SQL}),
 }
 
 
@@ -224,7 +236,9 @@ def indicators(session: Session, *, scope: Scope, start: date, end: date) -> dic
         "buckets": len(views.BUCKET_LOWER_HOURS),
         "every": every or 10**9,
     }
-    row = {name: [dict(r) for r in session.execute(text(sql), params).mappings()] for name, sql in STATEMENTS.items()}
+    row: dict[str, Any] = {}
+    for sql in STATEMENTS.values():
+        row |= session.execute(text(sql), params).mappings().one()
     totals = row["totals"][0]
     times: dict[str, dict[str, Any]] = {d: {"count": 0, "p50": None, "p90": None} for d in views.HISTOGRAMS}
     for p in row["percentiles"]:
@@ -240,7 +254,7 @@ def indicators(session: Session, *, scope: Scope, start: date, end: date) -> dic
         "scope": {"kind": scope.kind, "code": scope.code, "name": {"ko": scope.name_ko, "en": scope.name_en}},
         "period": {"from": start.isoformat(), "to": end.isoformat(), "time_zone": get_settings().time_zone},
         "freshness": {
-            "as_of": fresh["as_of"].isoformat(),
+            "as_of": fresh["as_of"],
             "refresh_seconds": round(fresh["seconds"], 2),
             "refreshed_every_seconds": every,
             "stale": fresh["stale"],
@@ -249,7 +263,7 @@ def indicators(session: Session, *, scope: Scope, start: date, end: date) -> dic
         "open_at_start": totals["open_at_start"],
         "time_to_acknowledge": times["ack_time"],
         "time_to_resolve": times["resolve_time"],
-        "backlog": [{"day": b["day"].isoformat(), "open": b["open"]} for b in row["backlog"]],
+        "backlog": [{"day": b["day"], "open": b["open"]} for b in row["backlog"]],
         "by_layer": breakdowns["layer"],
         "by_category": breakdowns["category"],
         "by_channel": breakdowns["channel"],

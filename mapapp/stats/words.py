@@ -19,6 +19,7 @@ WORDS: dict[str, dict[str, str]] = {
     "show": {"ko": "보기", "en": "Show"},
     "as_of": {"ko": "집계 시각", "en": "Figures as of"},
     "refreshed_every": {"ko": "분마다 새로 집계", "en": "minutes between updates"},
+    "updating": {"ko": "지금 새로 집계하는 중", "en": "being updated now"},
     "received": {"ko": "접수", "en": "Received"},
     "acknowledged": {"ko": "확인", "en": "Acknowledged"},
     "resolved": {"ko": "해결", "en": "Resolved"},
