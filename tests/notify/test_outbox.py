@@ -160,6 +160,7 @@ def test_acknowledged_and_resolved_are_told_in_the_citizens_language(client, dem
     assert [m["subject"].split("]")[0] for m in mine] == [
         "[Report received",
         "[Report acknowledged",
+        "[In progress",  # work started: a public update (issue 12)
         "[Report resolved",
     ]
     assert "Patched today." in mine[-1]["body"]
