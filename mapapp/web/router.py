@@ -13,6 +13,7 @@ from mapapp.core import i18n
 from mapapp.core import status as report_status
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
+from mapapp.intake import staff as intake_staff
 from mapapp.reports import queries
 from mapapp.web import city, pages
 from mapapp.web.security import csp_nonce, json_for_html
@@ -164,6 +165,8 @@ def report_page(request: Request, session: SessionDep, public_id: str, lang: str
         place=(p["place"] or {}).get(locale),
         place_other=(p["place"] or {}).get(other),
         precision=t.get("precision_" + p["location_precision"]),
+        # A channel message's report says where it came from (the author only on a public channel).
+        channel=intake_staff.public_channel(session, public_id=public_id),
         t=t,
         p=p,
         category=p["category_name"][locale],

@@ -214,6 +214,10 @@ def test_the_public_sees_the_channel_and_a_handle_only_from_a_public_channel(htt
     assert seen_private["channel"] == {"channel": "kakao", "author": None}
     page = http.get(f"/api/reports/{private['results'][0]['report']['id']}")
     assert "카톡친구" not in page.text
+    shown = http.get(f"/reports/{public['results'][0]['report']['id']}?lang=en").text
+    assert '<p id="channel" class="help">Received via: twitter (@minji)</p>' in shown
+    hidden = http.get(f"/reports/{private['results'][0]['report']['id']}?lang=ko").text
+    assert '<p id="channel" class="help">받은 곳: kakao</p>' in hidden and "카톡친구" not in hidden
 
 
 def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http, keys, tmp_path):
