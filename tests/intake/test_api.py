@@ -279,3 +279,36 @@ def test_messages_that_made_no_report_are_listed_for_triage_and_the_figures_come
     assert run.exit_code == 0, run.output
     figures = dict(line.split() for line in run.output.splitlines())
     assert figures["wrong_district"] == "0" and float(figures["classifier_precision"]) >= 0.93
+
+
+def test_the_same_message_delivered_twice_at_once_makes_one_report(http, keys, live_server):
+    import threading
+
+    body = message("kakao", "k-race", "연희동 맨홀 뚜껑이 없어요")
+    answers = []
+
+    def deliver():
+        with httpx.Client(base_url=live_server, timeout=30) as client:
+            answers.append(post(client, keys["kakao"], body).json()["results"][0])
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({a["report"]["id"] for a in answers}) == 1
+    assert sorted(a["replayed"] for a in answers) == [False, True]
+    with transaction() as session:
+        assert session.execute(text("SELECT count(*) FROM intake_messages WHERE external_id = 'k-race'")).scalar() == 1
+
+
+def test_channel_thresholds_are_read_from_the_environment(monkeypatch):
+    from pydantic import ValidationError
+
+    from mapapp.core.settings import Settings
+
+    monkeypatch.setenv("MAPAPP_INTAKE_THRESHOLDS", "twitter=0.7, call_centre=0.3")
+    assert Settings().intake_thresholds == {"twitter": 0.7, "call_centre": 0.3}
+    monkeypatch.setenv("MAPAPP_INTAKE_THRESHOLDS", "twitter=1.5")
+    with pytest.raises(ValidationError, match="between 0 and 1"):
+        Settings()
