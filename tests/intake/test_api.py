@@ -312,3 +312,39 @@ def test_channel_thresholds_are_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("MAPAPP_INTAKE_THRESHOLDS", "twitter=1.5")
     with pytest.raises(ValidationError, match="between 0 and 1"):
         Settings()
+
+
+def test_a_photo_link_alone_is_kept_and_never_fetched(http, keys):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    fetched = []
+
+    class Spy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    from tests.intake.test_replies import free_port
+
+    spy = ThreadingHTTPServer(("127.0.0.1", free_port()), Spy)
+    threading.Thread(target=spy.serve_forever, daemon=True).start()
+    link = f"http://127.0.0.1:{spy.server_address[1]}/internal/photo.jpg"
+    try:
+        [result] = post(http, keys["kakao"], message("kakao", "k-url", "연남동 포트홀", photos=[{"url": link}])).json()[
+            "results"
+        ]
+    finally:
+        spy.shutdown()
+        spy.server_close()
+    assert result["outcome"] == "routed" and fetched == []  # no request from the server (SSRF)
+    with transaction() as session:
+        stored = session.execute(
+            text("SELECT media_url FROM reports WHERE public_id = :p"), {"p": result["report"]["id"]}
+        ).scalar()
+        urls = session.execute(text("SELECT media_urls FROM intake_messages WHERE external_id = 'k-url'")).scalar()
+    assert stored == link and urls == [link]
