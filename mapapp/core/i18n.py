@@ -121,6 +121,16 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "ko": "입력한 주소를 지오코더로 찾은 위치로, 정확하지 않을 수 있습니다",
         "en": "Located from the address by a geocoder, may not be exact",
     },
+    # Channel messages (issue 13): a landmark the message names, or no place at all.
+    "received_via": {"ko": "받은 곳", "en": "Received via"},
+    "precision_landmark": {
+        "ko": "메시지에 적힌 장소(역·건물 등)로 찾은 위치입니다",
+        "en": "Located by a landmark the message names",
+    },
+    "precision_city": {
+        "ko": "메시지에 장소가 없어 위치를 모릅니다 (지도의 점은 시청 부근)",
+        "en": "The message names no place: location unknown (the pin is only the city's)",
+    },
     # Staff pages (issue 11): every workflow status, action, role, state and column in words, never a code.
     "wf_submitted": {"ko": "접수됨", "en": "Submitted"},
     "wf_routed": {"ko": "부서 배정됨", "en": "Routed"},

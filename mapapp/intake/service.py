@@ -44,6 +44,17 @@ REPORT_LOCATION = {
 }
 
 
+# How the place was found, in words for the routing reason (Korean, English).
+PRECISION_WORDS = {
+    "geotag": ("메시지의 위치 정보", "the message's geotag"),
+    "photo": ("사진의 GPS", "the photo's GPS"),
+    "landmark": ("메시지에 적힌 장소", "a landmark the message names"),
+    "dong": ("메시지에 적힌 동 이름", "the dong the message names"),
+    "district": ("메시지에 적힌 장소가 속한 구", "the district of the place the message names"),
+    "none": ("없음", "none"),
+}
+
+
 class InvalidChannelKey(NotAuthenticated):
     code = "invalid_channel_key"
 
@@ -537,7 +548,8 @@ def _file_report(
         params |= {
             "evidence": ", ".join(found.evidence) or "—",
             "confidence": f"{found.confidence:.2f}",
-            "precision": where.precision,
+            "precision_ko": PRECISION_WORDS[where.precision][0],
+            "precision_en": PRECISION_WORDS[where.precision][1],
         }
         decision = replace(decision, reason_code="routed_from_message", reason_params=params)
     elif not decision.triage or not where.located:

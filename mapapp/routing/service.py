@@ -93,10 +93,10 @@ REASONS = {
     # Channel messages (mapapp.intake): the category and place were read from the message text.
     "routed_from_message": {
         "en": "Classified from the message text: '{category_en}' (words: {evidence}; confidence {confidence}). "
-        "The place ({precision}) lies in {district_en} ({district_code}). '{category_en}' is handled by the "
+        "The place ({precision_en}) lies in {district_en} ({district_code}). '{category_en}' is handled by the "
         "{level} office's '{department}' department: {office_en}.",
         "ko": "메시지 글에서 분류했습니다: '{category_ko}' (근거: {evidence}, 신뢰도 {confidence}). "
-        "위치({precision})는 {district_ko}({district_code})입니다. '{category_ko}'은(는) {level_ko}의 담당 부서가 "
+        "위치({precision_ko})는 {district_ko}({district_code})입니다. '{category_ko}'은(는) {level_ko}의 담당 부서가 "
         "처리합니다: {office_ko}.",
     },
     "triage_message_unsure": {

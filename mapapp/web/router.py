@@ -17,6 +17,7 @@ from mapapp.core.settings import get_settings
 from mapapp.feeds import service as feeds
 from mapapp.layers import service as layers
 from mapapp.offices import words as desk_words
+from mapapp.intake import staff as intake_staff
 from mapapp.reports import queries
 from mapapp.stats import targets as stats_targets
 from mapapp.web import city, pages
@@ -185,6 +186,8 @@ def report_page(
         place=(p["place"] or {}).get(locale),
         place_other=(p["place"] or {}).get(other),
         precision=t.get("precision_" + p["location_precision"]),
+        # A channel message's report says where it came from (the author only on a public channel).
+        channel=intake_staff.public_channel(session, public_id=public_id),
         t=t,
         p=p,
         category=p["category_name"][locale],

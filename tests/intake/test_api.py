@@ -214,6 +214,10 @@ def test_the_public_sees_the_channel_and_a_handle_only_from_a_public_channel(htt
     assert seen_private["channel"] == {"channel": "kakao", "author": None}
     page = http.get(f"/api/reports/{private['results'][0]['report']['id']}")
     assert "카톡친구" not in page.text
+    shown = http.get(f"/reports/{public['results'][0]['report']['id']}?lang=en").text
+    assert '<p id="channel" class="help">Received via: twitter (@minji)</p>' in shown
+    hidden = http.get(f"/reports/{private['results'][0]['report']['id']}?lang=ko").text
+    assert '<p id="channel" class="help">받은 곳: kakao</p>' in hidden and "카톡친구" not in hidden
 
 
 def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http, keys, tmp_path):
@@ -275,3 +279,72 @@ def test_messages_that_made_no_report_are_listed_for_triage_and_the_figures_come
     assert run.exit_code == 0, run.output
     figures = dict(line.split() for line in run.output.splitlines())
     assert figures["wrong_district"] == "0" and float(figures["classifier_precision"]) >= 0.93
+
+
+def test_the_same_message_delivered_twice_at_once_makes_one_report(http, keys, live_server):
+    import threading
+
+    body = message("kakao", "k-race", "연희동 맨홀 뚜껑이 없어요")
+    answers = []
+
+    def deliver():
+        with httpx.Client(base_url=live_server, timeout=30) as client:
+            answers.append(post(client, keys["kakao"], body).json()["results"][0])
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({a["report"]["id"] for a in answers}) == 1
+    assert sorted(a["replayed"] for a in answers) == [False, True]
+    with transaction() as session:
+        assert session.execute(text("SELECT count(*) FROM intake_messages WHERE external_id = 'k-race'")).scalar() == 1
+
+
+def test_channel_thresholds_are_read_from_the_environment(monkeypatch):
+    from pydantic import ValidationError
+
+    from mapapp.core.settings import Settings
+
+    monkeypatch.setenv("MAPAPP_INTAKE_THRESHOLDS", "twitter=0.7, call_centre=0.3")
+    assert Settings().intake_thresholds == {"twitter": 0.7, "call_centre": 0.3}
+    monkeypatch.setenv("MAPAPP_INTAKE_THRESHOLDS", "twitter=1.5")
+    with pytest.raises(ValidationError, match="between 0 and 1"):
+        Settings()
+
+
+def test_a_photo_link_alone_is_kept_and_never_fetched(http, keys):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    fetched = []
+
+    class Spy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fetched.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    from tests.intake.test_replies import free_port
+
+    spy = ThreadingHTTPServer(("127.0.0.1", free_port()), Spy)
+    threading.Thread(target=spy.serve_forever, daemon=True).start()
+    link = f"http://127.0.0.1:{spy.server_address[1]}/internal/photo.jpg"
+    try:
+        [result] = post(http, keys["kakao"], message("kakao", "k-url", "연남동 포트홀", photos=[{"url": link}])).json()[
+            "results"
+        ]
+    finally:
+        spy.shutdown()
+        spy.server_close()
+    assert result["outcome"] == "routed" and fetched == []  # no request from the server (SSRF)
+    with transaction() as session:
+        stored = session.execute(
+            text("SELECT media_url FROM reports WHERE public_id = :p"), {"p": result["report"]["id"]}
+        ).scalar()
+        urls = session.execute(text("SELECT media_urls FROM intake_messages WHERE external_id = 'k-url'")).scalar()
+    assert stored == link and urls == [link]
