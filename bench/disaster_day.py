@@ -22,6 +22,7 @@ import contextlib
 import gzip
 import io
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -55,6 +56,7 @@ class Replay:
     hot_points: list[tuple[float, float]]
     report_ids: list[str]
     tiles: list[str]
+    snap: float = 0.0
 
     def request(self, rnd: random.Random, flood_on: bool) -> tuple[str, str]:
         """(route name, path) of the next request."""
@@ -67,7 +69,16 @@ class Replay:
         if roll < 0.52:
             lon, lat = rnd.choice(self.hot_points)
             lon, lat = lon + rnd.uniform(-0.02, 0.02), lat + rnd.uniform(-0.015, 0.015)
-            bbox = f"{lon - 0.012:.5f},{lat - 0.008:.5f},{lon + 0.012:.5f},{lat + 0.008:.5f}"
+            box = (lon - 0.012, lat - 0.008, lon + 0.012, lat + 0.008)
+            if self.snap:  # what-if: a map that rounds its box outward to a grid (docs/scaling.md)
+                g = self.snap
+                box = (
+                    math.floor(box[0] / g) * g,
+                    math.floor(box[1] / g) * g,
+                    math.ceil(box[2] / g) * g,
+                    math.ceil(box[3] / g) * g,
+                )
+            bbox = ",".join(f"{v:.5f}" for v in box)
             return "pan (anywhere)", f"/api/reports?bbox={bbox}&layer={layer}&limit=5000"
         if roll < 0.74:
             # Popular reports are read far more often than the rest (Zipf-like: the news links a few).
@@ -118,7 +129,6 @@ def build_replay(primary_url: str, seed: int = 7) -> Replay:
 
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-    import math
 
     n = 2**z
     x = int((lon + 180) / 360 * n)
@@ -542,6 +552,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=24, help="requests in flight per client process")
     parser.add_argument("--write-every", type=float, default=2.0, help="seconds between two submissions")
     parser.add_argument("--lookups", type=int, default=1500, help="routing lookups per side")
+    parser.add_argument("--snap-pans", type=float, default=0.0, help="what-if: round pans to a grid (degrees)")
+    parser.add_argument("--reads-only", action="store_true", help="only the A B A B read phases")
     args = parser.parse_args()
 
     stack = Stack.load(args.folder)
@@ -552,6 +564,7 @@ def main() -> None:
         reports = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
     engine.dispose()
     replay = build_replay(stack.primary_url)
+    replay.snap = args.snap_pans
     print(f"stack {stack.folder}: {reports} reports; load average before: {load_average()}", flush=True)
 
     urls, seconds = warm_up(stack.proxy_url, replay)
@@ -568,6 +581,10 @@ def main() -> None:
                 phases.append(phase)
     finally:
         single.stop()
+    if args.reads_only:
+        rates = [(p.name, round(p.throughput(), 1)) for p in phases]
+        print(f"load average after: {load_average()}; reads/s: {rates}")
+        return
     disaster = disaster_run(stack, replay, args.duration, args.concurrency, args.write_every)
     print("\n".join(describe(disaster)), flush=True)
     routing = routing_cost(stack, args.lookups)

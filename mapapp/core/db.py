@@ -1,10 +1,11 @@
 """The database engine and session factory; one transaction per request or command."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 
 from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from mapapp.core.settings import get_settings
@@ -59,4 +60,17 @@ def transaction(url: str | None = None) -> Iterator[Session]:
         with session.begin():
             yield session
     finally:
+        session.close()
+
+
+@contextmanager
+def read_transaction(url: str | None = None) -> Iterator[Session]:
+    """A session for reads only: rolled back at the end, never committed. Its end cannot fail the answer: when
+    the database (a replica restarting) went away after the answer was made, there is nothing to undo."""
+    session = _sessionmaker(url or get_settings().database_url)()
+    try:
+        yield session
+    finally:
+        with suppress(DBAPIError):  # the connection is invalidated and replaced by the pool
+            session.rollback()
         session.close()

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from mapapp.core import replica
-from mapapp.core.db import transaction
+from mapapp.core.db import read_transaction, transaction
 
 
 def get_session() -> Iterator[Session]:
@@ -23,7 +23,7 @@ def get_public_read_session(request: Request) -> Iterator[Session]:
     """A public read (the same answer for everyone): from the streaming replica when it is fresh enough, else
     the primary; its answer may be cached by the proxy (mapapp.core.replica). Never for writes or staff reads."""
     request.scope.setdefault("state", {})[replica.PUBLIC_READ] = True
-    with transaction(replica.read_url(request)) as session:
+    with read_transaction(replica.read_url(request)) as session:
         yield session
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from mapapp.core import i18n, replica
-from mapapp.core.db import transaction
+from mapapp.core.db import read_transaction, transaction
 from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
 from mapapp.open311 import service
@@ -125,7 +125,7 @@ async def _answer(
 def _read(fn: Callable[..., Any], jurisdiction_id: str | None, **kwargs: Any) -> Callable[[], Any]:
     def work() -> Any:
         service.check_jurisdiction(jurisdiction_id)
-        with transaction(replica.public_read_url()) as session:  # GET only: the replica when fresh (issue 14)
+        with read_transaction(replica.public_read_url()) as session:  # GET only: the replica when fresh (issue 14)
             return fn(session, **kwargs)
 
     return work

@@ -339,7 +339,8 @@ def nginx_config(folder: Path, *, port: int, app_ports: list[int], workers: int 
     """nginx.conf (and its locations) in `folder`, proxying to the app processes on `app_ports`."""
     for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "cache"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in app_ports)
+    # One failed answer does not take a process out: it may be one request cut by a database restart.
+    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in app_ports)
     user = ""
     if os.geteuid() == 0:  # the workers drop to www-data (Debian's nginx user), which must own its folders
         user = "user www-data;\n"

@@ -1,6 +1,7 @@
 """Fixtures of the scaling tests: a real S3 API server (moto) and the settings that point at it."""
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -24,10 +25,11 @@ def moto_url() -> Iterator[str]:
     pytest.importorskip("moto.server", reason="moto[server] is a dev dependency (make test installs it)")
     os.environ.update(S3_ENV)
     port = servers.free_port()
-    log = Path(tempfile.gettempdir()) / f"mapapp-test-moto-{port}.log"
-    process = servers.start_moto(port, log)
+    folder = Path(tempfile.mkdtemp(prefix="mapapp-test-moto-"))
+    process = servers.start_moto(port, folder / "moto.log")
     yield f"http://127.0.0.1:{port}"
     servers.stop(process)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def use_bucket(moto_url: str, bucket: str) -> None:
