@@ -15,9 +15,9 @@ from mapapp.core.db import transaction
 from mapapp.core.deps import PublicReadSessionDep, SessionDep
 from mapapp.core.settings import get_settings
 from mapapp.feeds import service as feeds
+from mapapp.intake import staff as intake_staff
 from mapapp.layers import service as layers
 from mapapp.offices import words as desk_words
-from mapapp.intake import staff as intake_staff
 from mapapp.reports import queries
 from mapapp.stats import targets as stats_targets
 from mapapp.web import city, pages
