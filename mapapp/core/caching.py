@@ -3,14 +3,26 @@
 from mapapp.core.settings import get_settings
 
 
+# Paths whose answers must change within seconds of an administrator's action (a disaster layer switched on).
+SHORT_LIVED = ("/api/layers",)
+
+
+def public_cache_control(path: str = "") -> str:
+    """Seconds a shared cache may serve a public read as fresh, then while revalidating, then if we are down.
+
+    The one Cache-Control of public reads: tiles and GeoJSON (with their own strong ETags), photos from the
+    bucket, and every other public GET (core.replica.PublicReads adds it with a weak ETag)."""
+    settings = get_settings()
+    fresh = settings.layers_cache_seconds if path.startswith(SHORT_LIVED) else settings.public_cache_seconds
+    stale = (
+        min(settings.public_stale_seconds, fresh * 6) if path.startswith(SHORT_LIVED) else settings.public_stale_seconds
+    )
+    return f"public, max-age={fresh}, stale-while-revalidate={stale}, stale-if-error=3600"
+
+
 def cache_headers(etag: str) -> dict[str, str]:
     """The ETag and the Cache-Control of a public read: a CDN or browser may keep it briefly, then revalidates."""
-    settings = get_settings()
-    return {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={settings.tiles_max_age_seconds}, "
-        f"stale-while-revalidate={settings.tiles_stale_seconds}",
-    }
+    return {"ETag": etag, "Cache-Control": public_cache_control()}
 
 
 def matches(if_none_match: str, tag: str) -> bool:

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mapapp.core.caching import public_cache_control
 from mapapp.core.db import get_engine
 from mapapp.core.settings import get_settings
 
@@ -151,20 +152,6 @@ def readiness() -> dict[str, Any] | None:
 
 
 # --- the edge: answer again from the primary, and say what a shared cache may keep ------------------------
-
-
-# Paths whose answers must change within seconds of an administrator's action (a disaster layer switched on).
-SHORT_LIVED = ("/api/layers",)
-
-
-def public_cache_control(path: str = "") -> str:
-    """Seconds a shared cache may serve a public read as fresh, then while revalidating, then if we are down."""
-    settings = get_settings()
-    fresh = settings.layers_cache_seconds if path.startswith(SHORT_LIVED) else settings.public_cache_seconds
-    stale = (
-        min(settings.public_stale_seconds, fresh * 6) if path.startswith(SHORT_LIVED) else settings.public_stale_seconds
-    )
-    return f"public, max-age={fresh}, stale-while-revalidate={stale}, stale-if-error=3600"
 
 
 _current_scope: ContextVar[Scope | None] = ContextVar("mapapp_request_scope", default=None)

@@ -159,12 +159,10 @@ class Settings(BaseSettings):
     workers: int | None = Field(default=None, ge=1, le=256)
 
     # Vector tiles (issue 10): zooms below `tiles_cluster_below_zoom` come from the maintained aggregates;
-    # HTTP caching of tiles; bytes of hot tiles of active disaster layers kept in each process.
+    # bytes of hot tiles of active disaster layers kept in each process.
     tiles_min_zoom: int = Field(default=0, ge=0, le=22)
     tiles_max_zoom: int = Field(default=22, ge=0, le=24)
     tiles_cluster_below_zoom: int = Field(default=15, ge=0, le=17)
-    tiles_max_age_seconds: int = Field(default=30, ge=0)
-    tiles_stale_seconds: int = Field(default=300, ge=0)
     tiles_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
 
     # Staff pages and times (issue 11): the city's time zone; every time on the pages is shown in it, with the zone.

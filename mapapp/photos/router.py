@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
-from mapapp.core.settings import get_settings
+from mapapp.core.caching import public_cache_control
 from mapapp.photos.storage import get_storage
 
 # Only content-addressed names: "ab/ab12…(64 hex).jpg".
@@ -26,17 +26,12 @@ _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.jpg$")
 _NOT_FOUND = {"error": {"code": "not_found", "message": "there is no photo at this address", "details": {}}}
 
 
-def cache_control() -> str:
-    settings = get_settings()
-    return f"public, max-age={settings.public_cache_seconds}, stale-while-revalidate={settings.public_stale_seconds}"
-
-
 async def media(request: Request) -> Response:
     key = request.path_params["key"]
     if not _KEY.match(key):
         return JSONResponse(_NOT_FOUND, status_code=404)
     etag = f'"{key[3:67]}"'
-    headers = {"Cache-Control": cache_control(), "ETag": etag}
+    headers = {"Cache-Control": public_cache_control(), "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     data = await run_in_threadpool(get_storage().get, key)

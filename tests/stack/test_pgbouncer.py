@@ -56,6 +56,11 @@ def through_bouncer(bouncer_url: str, demo_db: str, monkeypatch) -> Iterator[str
     get_settings.cache_clear()
 
 
+# Outside every district: route() cannot place it in memory and sends its SQL statement (prepared, unless
+# the pooler forbids it), which finds no district within the tolerance and refuses the point.
+FAR = (127.9, 36.0)
+
+
 def test_a_prepared_statement_breaks_behind_transaction_pooling(bouncer_url, demo_db, monkeypatch):
     """Why the setting exists: PgBouncer hands the next transaction another server connection, without the
     PREPARE. (PgBouncer reuses the server connection released last: a second client takes it meanwhile.)"""
@@ -64,13 +69,13 @@ def test_a_prepared_statement_breaks_behind_transaction_pooling(bouncer_url, dem
     get_settings.cache_clear()
     engine = create_engine(bouncer_url)  # another client of PgBouncer
     try:
-        with core_db.transaction() as first:
-            routing.route(first, lon=126.9016, lat=37.5663, category="pothole")  # PREPAREd on server A
+        with pytest.raises(routing.OutsideServiceArea), core_db.transaction() as first:
+            routing.route(first, lon=FAR[0], lat=FAR[1], category="pothole")  # PREPAREd on server A
         with engine.connect() as other, other.begin():
             other.execute(text("SELECT 1"))  # holds server A
-            missing = pytest.raises(psycopg2.errors.InvalidSqlStatementName, match=r"mapapp_route_v4\" does not")
+            missing = pytest.raises(psycopg2.errors.InvalidSqlStatementName, match=r"mapapp_route_v5\" does not")
             with missing, core_db.transaction() as second:  # the first client again, now on server B
-                routing.route(second, lon=126.9016, lat=37.5663, category="pothole")
+                routing.route(second, lon=FAR[0], lat=FAR[1], category="pothole")
     finally:
         engine.dispose()
         core_db.get_engine(bouncer_url).dispose()
@@ -87,6 +92,8 @@ def test_routing_falls_back_to_a_plain_statement(through_bouncer):
             with core_db.transaction() as session:
                 decision = routing.route(session, lon=126.9016, lat=37.5663, category="pothole")
                 assert decision.office is not None and decision.office.slug == "11440-roads"
+                with pytest.raises(routing.OutsideServiceArea):  # the SQL statement, sent plain
+                    routing.route(session, lon=FAR[0], lat=FAR[1], category="pothole")
     engine.dispose()
 
 
