@@ -273,6 +273,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=60, help="trace steps (6 tiles each)")
+    parser.add_argument(
+        "--ours-only", type=int, default=0, metavar="N", help="only N passes of our endpoint on facilities"
+    )
     args = parser.parse_args()
     with bench_database("bench_tiles") as url:
         print(generated_city(args.reports))
@@ -281,7 +284,7 @@ def main() -> None:
             hot = [
                 tuple(p)
                 for p in session.execute(
-                    text("SELECT ST_X(geom), ST_Y(geom) FROM reports TABLESAMPLE SYSTEM (0.1) LIMIT 200")
+                    text("SELECT ST_X(geom), ST_Y(geom) FROM reports TABLESAMPLE SYSTEM (0.1) REPEATABLE (1) LIMIT 200")
                 )
             ]
             layers = {
@@ -294,10 +297,18 @@ def main() -> None:
                 )
             }
             session.execute(text("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'"))
-            session.execute(text(TIPG_VIEW))
+            if not args.ours_only:
+                session.execute(text(TIPG_VIEW))
         tiles = trace(hot, args.steps)
         print(f"{count:,} reports; {len(tiles)} tiles in the trace; load average {load_average()}")
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        if args.ours_only:  # our latency with nothing else in between (the baselines also load the machine)
+            with serving(url) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+                client.get("/tiles/facilities.json")
+                for i in range(args.ours_only):
+                    times, caches = run(client, None, "facilities", tiles, {}, bare=False)
+                    report(f"facilities, ours only, pass {i + 1} {dict(caches)}; load {load_average()}", times)
+            return
         with (
             psycopg2.connect(dsn) as conn,
             conn.cursor() as cursor,
