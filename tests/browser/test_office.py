@@ -90,6 +90,9 @@ def test_manager_assigns_staff_resolves_citizen_sees_it(browser, watch, live_ser
     assert page.get_by_role("img", name="처리 후 사진 1").count() == 1
     screenshot(page, "report-page-resolved")
     page.goto(live_server + "/")
+    # The city view shows clusters; each report is a point of its own from the street zooms.
+    page.wait_for_function("() => window.mapapp && window.mapapp.state.layers.length > 0")
+    page.evaluate("() => { window.mapappMap.setView([37.5663, 126.9016], 16, { animate: false }); }")
     page.wait_for_function(
         "(id) => window.mapapp && Object.values(window.mapapp.state.groups).some(g => "
         "g.getLayers().some(m => m.feature.id === id))",
