@@ -51,6 +51,16 @@ TILES_BOX = """() => {
            view: window.mapappMap.getBounds().toBBoxString() };
 }"""
 
+# Where the time went: the page itself (HTML, Leaflet, our scripts: DOMContentLoaded), and the tiles (from the
+# first tile asked to the last one in, and their bytes).
+PHASES = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const tiles = performance.getEntriesByType("resource").filter((e) => e.name.includes("/tiles/"));
+  const first = Math.min(...tiles.map((e) => e.startTime)), last = Math.max(...tiles.map((e) => e.responseEnd));
+  return { dcl_ms: nav.domContentLoadedEventEnd, tiles_ms: last - first, tiles_first_ms: first,
+           tile_bytes: tiles.reduce((n, e) => n + (e.encodedBodySize || 0), 0) };
+}"""
+
 OLD_REQUEST = """async (bbox) => {
   const t0 = performance.now();
   const res = await fetch(`/api/reports?bbox=${bbox}&layer=facilities&limit=5000`, { cache: "no-store" });
@@ -80,6 +90,7 @@ def measure(browser: object, base: str, repeat: int) -> list[dict[str, object]]:
         page.goto(base + "/")
         page.wait_for_function("() => window.__mapReadyMs !== undefined", timeout=120_000)
         ready = page.evaluate("() => window.__mapReadyMs")
+        phases = page.evaluate(PHASES)
         info = page.evaluate(TILES_BOX)
         view = info["view"]
         old = page.evaluate(OLD_REQUEST, view)
@@ -87,7 +98,7 @@ def measure(browser: object, base: str, repeat: int) -> list[dict[str, object]]:
         page.reload()
         page.wait_for_function("() => window.__mapReadyMs !== undefined", timeout=120_000)
         again = page.evaluate("() => window.__mapReadyMs")
-        runs.append({"ready_ms": ready, "reload_ms": again, "old": old, **info})
+        runs.append({"ready_ms": ready, "reload_ms": again, "old": old, **phases, **info})
         context.close()
     return runs
 
@@ -127,20 +138,23 @@ def main() -> None:
             ready = statistics.median(float(r["ready_ms"]) for r in runs)  # type: ignore[arg-type]
             reload = statistics.median(float(r["reload_ms"]) for r in runs)  # type: ignore[arg-type]
             old_ms = statistics.median(float(r["old"]["ms"]) for r in runs)  # type: ignore[index]
+            dcl = statistics.median(float(r["dcl_ms"]) for r in runs)  # type: ignore[arg-type]
+            span = statistics.median(float(r["tiles_ms"]) for r in runs)  # type: ignore[arg-type]
             first = runs[0]
             each = ", ".join(f"{float(r['ready_ms']):.0f}" for r in runs)  # type: ignore[arg-type]
             rows.append(
                 f"| {count:,} | z{first['z']}, {first['tiles']} tiles | {expected:,} | "
-                f"{each} ms (median {ready:.0f}) | {reload:.0f} ms | "
+                f"{each} ms (median {ready:.0f}) | {dcl:.0f} ms | {span:.0f} ms, "
+                f"{float(first['tile_bytes']) / 1e3:.0f} kB | {reload:.0f} ms | "  # type: ignore[arg-type]
                 f"{old_ms:.0f} ms for {first['old']['features']:,} of {expected:,} "  # type: ignore[index]
                 f"({first['old']['bytes'] / 1e6:.1f} MB) |"  # type: ignore[index]
             )
             print(rows[-1], flush=True)
     print(
-        "\n| reports | city view | represented (= SQL count) | open to all represented, cold | reload "
-        "| the old map's GeoJSON request |"
+        "\n| reports | city view | represented (= SQL count) | open to all represented, cold | of which the page "
+        "(DOMContentLoaded) | the tiles, first asked to last in | reload | the old map's GeoJSON request |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"load average after: {load_average()}")
 

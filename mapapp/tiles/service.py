@@ -187,7 +187,7 @@ def clusters_from_cells_sql(where: str) -> str:
                 SELECT sum(cl.n)::int AS count, sum(cl.sum_x) AS sx, sum(cl.sum_y) AS sy,
                        {_group_counts("cl.status", "cl.n")}
                 FROM tile_cells cl
-                WHERE cl.level = :level AND cl.x BETWEEN :x0 AND :x1 AND cl.y BETWEEN :y0 AND :y1 AND {where}
+                WHERE cl.level = :level AND cl.x = ANY(:xs) AND cl.y BETWEEN :y0 AND :y1 AND {where}
                 GROUP BY cl.x >> :shift, cl.y >> :shift
             ) g
             WHERE g.count > 0
@@ -227,11 +227,11 @@ def build_tile(session: Session, ctx: LayerContext, tile_filters: TileFilters, z
             where = _where("cl", ctx, tile_filters, params)
             level, shift = cell_level(z)
             span = level - z
+            # The columns one by one (x = ANY), each a range of y: a range of x would walk every y of those columns.
             params |= {
                 "level": level,
                 "shift": shift,
-                "x0": x << span,
-                "x1": ((x + 1) << span) - 1,
+                "xs": list(range(x << span, (x + 1) << span)),
                 "y0": y << span,
                 "y1": ((y + 1) << span) - 1,
             }

@@ -1,5 +1,6 @@
 // The map: switchable layers, district boundaries, and every report from our vector tiles (clusters with
-// their true counts at city zooms, points coloured by status with popups at street zooms). Runs once folium has created the Leaflet map.
+// their true counts at city zooms, points coloured by status with popups at street zooms). Runs once folium
+// has created the Leaflet map; static/js/mvt.js decodes the tiles.
 (function () {
   "use strict";
   // The page's settings and texts, from the JSON data block the server writes (no inline script: CSP).

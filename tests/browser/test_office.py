@@ -170,6 +170,22 @@ def test_staff_resolves_with_an_after_photo_and_the_citizen_sees_it(
     assert page.locator("#answer").inner_text() == "Filled and rolled."
     assert page.get_by_role("img", name="처리 후 사진 1").count() == 1
     screenshot(page, f"report-page-resolved-{width}")
+    page.goto(live_server + "/")
+    # The city view shows clusters; each report is a point of its own from the street zooms.
+    page.wait_for_function("() => window.mapapp && window.mapapp.state.layers.length > 0")
+    page.evaluate("() => { window.mapappMap.setView([37.5663, 126.9016], 16, { animate: false }); }")
+    page.wait_for_function(
+        "(id) => window.mapapp && Object.values(window.mapapp.state.groups).some(g => "
+        "g.getLayers().some(m => m.feature.id === id))",
+        arg=public_id,
+        timeout=15000,
+    )
+    colour = page.evaluate(
+        "(id) => { for (const g of Object.values(window.mapapp.state.groups)) for (const m of "
+        "g.getLayers()) if (m.feature.id === id) return m.options.fillColor; }",
+        public_id,
+    )
+    assert colour == "#16a34a"  # resolved: green
     citizen.close()
 
 

@@ -378,3 +378,26 @@ def test_geojson_etag_304_and_a_new_etag_when_a_report_changes(client, seeded):
     everything = client.get("/api/reports", params={"limit": 10}).headers["etag"]
     execute("UPDATE reports SET support_count = support_count + 1 WHERE public_id = :p", p=seeded["drain"])
     assert client.get("/api/reports", params={"limit": 10}).headers["etag"] != everything
+
+
+@pytest.mark.parametrize("limit", [1, 7, 10000])
+def test_geojson_reads_the_same_page_box_first_or_newest_first(client, seeded, limit):
+    from mapapp.reports import filters, queries
+
+    where = filters.Where(params={"limit": limit + 1, "media": queries.MEDIA})
+    filters.bbox(where, (126.95, 37.54, 127.05, 37.60))
+    filters.shown_on_layer(where, "facilities")
+    pages = []
+    with transaction() as session:
+        for box_first in (True, False):
+            sql = queries.collection_sql(where.sql(), box_first=box_first)
+            pages.append(tuple(session.execute(text(sql), where.params).one()))
+    assert pages[0] == pages[1] and pages[0][0] > 0
+
+
+def test_the_box_estimate_picks_the_spatial_read_for_a_small_box_only(client, seeded):
+    from mapapp.reports import queries
+
+    with transaction() as session:
+        assert queries.read_box_first(session, (126.977, 37.566, 126.979, 37.567), 1000)
+        assert not queries.read_box_first(session, (124.0, 33.0, 132.0, 39.0), 1)
