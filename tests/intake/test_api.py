@@ -238,7 +238,7 @@ def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http,
         "illegal-dumping",
         "11440",
         "district",
-        "manual",
+        "manual_by",  # "routed by hand by the city's triage team", never a person
     )
     forbidden = http.post(
         f"/api/intake/reports/{public_id}/decision", json={"category": None}, headers=staff(http, "staff@mapo.example")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from mapapp.web.router import router as web_router
 from mapapp.web.security import add_nonce, content_security_policy, json_for_html, tile_source
 
-PAGES = ["/", "/embed", "/reports/{public_id}", "/office", "/admin", "/docs", "/moderate", "/reset-password"]
+PAGES = ["/", "/embed", "/reports/{public_id}", "/office", "/triage", "/admin", "/docs", "/moderate", "/reset-password"]
 API_SAMPLE = [
     "/api/layers",
     "/api/reports?bbox=126.8,37.4,127.2,37.7&layer=facilities",
@@ -40,6 +40,7 @@ PAGE_PARAMS = {
     "/embed": ["layer", "district", "mode", "lang"],
     "/reports/{public_id}": ["lang"],
     "/office": ["lang"],
+    "/triage": ["lang"],
     "/admin": ["lang"],
     "/docs": [],
     "/moderate": ["lang"],
