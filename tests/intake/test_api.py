@@ -214,6 +214,13 @@ def test_the_public_sees_the_channel_and_a_handle_only_from_a_public_channel(htt
     assert seen_private["channel"] == {"channel": "kakao", "author": None}
     page = http.get(f"/api/reports/{private['results'][0]['report']['id']}")
     assert "카톡친구" not in page.text
+    # Hidden by moderation, the report is as unknown here as everywhere public.
+    public_id = public["results"][0]["report"]["id"]
+    triage = staff(http, "triage@intake.example")
+    hidden = http.post(f"/api/moderation/reports/{public_id}/hide", json={"reason": "spam"}, headers=triage)
+    assert hidden.status_code == 200, hidden.text
+    assert http.get(f"/api/intake/reports/{public_id}/public").json() == {"id": public_id, "channel": None}
+    assert http.get("/api/intake/reports/NOSUCHREPORT/public").json() == {"id": "NOSUCHREPORT", "channel": None}
 
 
 def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http, keys, tmp_path):
