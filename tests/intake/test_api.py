@@ -241,7 +241,7 @@ def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http,
         "illegal-dumping",
         "11440",
         "district",
-        "manual",
+        "manual_by",  # the triage desk's reason since the office work: routed by hand, by whom
     )
     forbidden = http.post(
         f"/api/intake/reports/{public_id}/decision", json={"category": None}, headers=staff(http, "staff@mapo.example")
