@@ -24,13 +24,14 @@ from mapapp import ratelimit
 from mapapp.core.db import transaction
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.settings import get_settings
+from mapapp.core.text import is_email
 from mapapp.feeds import service as feeds
 from mapapp.feeds.scope import Near, Scope, near_or_none
 from mapapp.layers import service as layers
 from mapapp.notify import service as outbox
 from mapapp.reports import filters
 from mapapp.reports.queries import FROM_SQL
-from mapapp.reports.service import EMAIL, InvalidContact
+from mapapp.reports.service import InvalidContact
 
 DIGEST_ITEMS = 20  # a digest lists this many reports and links to the feed for the rest
 CONFIRM_DAYS = 7  # an unconfirmed subscription's link works this long
@@ -148,7 +149,7 @@ def subscribe(session: Session, *, draft: SubscriptionDraft) -> bool:
     """Record the subscription, unconfirmed, and queue the confirmation; False when no e-mail was queued
     (the address's allowance is used up). The caller answers the same either way."""
     email = (draft.email or "").strip().lower()
-    if len(email) > 254 or not EMAIL.match(email):
+    if not is_email(email):
         raise InvalidContact("give a valid e-mail address", field="email")
     scope = draft.scope()
     locale = _lang(draft.locale)

@@ -1,4 +1,4 @@
-"""Which reports a feed, an export or an alert is about: the map's filters plus an area.
+"""Which reports a feed, an export or an alert is about: the map's filters plus an area, public reports only.
 
 The map's own clauses (layer, category, status, box, since) come from reports.filters, the one home of
 report filters; this adds the areas people subscribe to: a district, an office, a point and a radius.
@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput
 from mapapp.reports import filters
 from mapapp.routing.rule import tolerance_degrees
@@ -41,8 +42,9 @@ class Scope:
     near: Near | None = None
 
     def where(self, where: filters.Where | None = None) -> filters.Where:
-        """The scope's clauses, added to `where` (or a new one)."""
+        """The scope's clauses, added to `where` (or a new one); only reports the public may see."""
         where = where if where is not None else filters.Where()
+        where.add(visibility.report_public_sql("r"))  # feeds, exports and alerts are all public reads
         filters.bbox(where, self.bbox)
         filters.shown_on_layer(where, self.layer)
         filters.categories(where, [self.category] if self.category else None)

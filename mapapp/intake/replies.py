@@ -7,6 +7,7 @@ mapapp.notify.replies), written in the transaction of the move it announces, and
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from mapapp.core import visibility
 from mapapp.core.settings import get_settings
 from mapapp.notify import service as outbox
 from mapapp.notify.replies import REPLY_EVENT
@@ -22,15 +23,16 @@ REPLY_TEXTS = {
     },
 }
 
+# A reply is public on its channel and links to the report page: none for a report hidden by moderation.
 MESSAGE_OF_REPORT = text(
-    """
+    f"""
     SELECT m.external_id, m.account, m.author_handle, m.lang, c.name AS channel, c.reply_url, r.public_id
     FROM intake_messages m
     JOIN intake_channels c ON c.id = m.channel_id
     JOIN reports r ON r.id = m.report_id
-    WHERE m.report_id = :report
+    WHERE m.report_id = :report AND {visibility.report_public_sql("r")}
     ORDER BY m.id
-    """
+    """  # noqa: S608 - the shared visibility rule; values bound
 )
 
 

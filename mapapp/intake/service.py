@@ -565,14 +565,14 @@ def _file_report(
             reason_params=params | {"why": _unsure_why(ctx, found, where)},
         )
     location = reports.Location(lon, lat, source, precision, named_dong_id=where.dong_id)
-    dong_id, _ = reports._place_of(decision, location)
+    dong_id, _ = reports.place_of(decision, location)
     if precision in ("district", "city"):
         dong_id = None
     storage = photo_pipeline.get_storage()
     for p in processed:
         storage.put(p.display_key, p.display)
         storage.put(p.thumbnail_key, p.thumbnail)
-    report_id, public_id, status, office_email = reports._save(
+    report_id, public_id, status, office_email = reports.save_report(
         session, checked, target, decision, location, dong_id, processed, ctx.channel.kind
     )
     if message.media_urls:

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from mapapp import routing
+from mapapp.core import visibility
 from mapapp.core.actors import Actor, Forbidden
 from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.intake.models import IntakeDecision
@@ -22,16 +23,16 @@ class IntakeMessageNotFound(NotFound):
 
 
 INTAKE_SQL = text(
-    """
+    f"""
     SELECT m.id, c.name AS channel, c.public_handles, m.external_id, m.account, m.author_handle, m.text, m.lang,
            m.posted_at, m.outcome, m.category, m.layer, m.confidence, m.evidence, m.candidates, m.places,
-           m.precision, r.id AS report_id, r.status, r.office_id
+           m.precision, r.id AS report_id, r.status, r.office_id, {visibility.report_public_sql("r")} AS public
     FROM intake_messages m
     JOIN intake_channels c ON c.id = m.channel_id
     JOIN reports r ON r.id = m.report_id
     WHERE r.public_id = :public_id
     ORDER BY m.id LIMIT 1
-    """
+    """  # noqa: S608 - the shared visibility rule; values bound
 )
 
 
@@ -77,7 +78,7 @@ def intake_for_report(session: Session, *, actor: Actor, public_id: str) -> dict
 def public_channel(session: Session, *, public_id: str) -> dict[str, Any] | None:
     """What the public sees of a report's channel: its name, and the author's handle only on a public channel."""
     row = session.execute(INTAKE_SQL, {"public_id": public_id}).first()
-    if row is None:
+    if row is None or not row.public:  # hidden by moderation: as if there were no such report
         return None
     return {"channel": row.channel, "author": row.author_handle if row.public_handles and row.author_handle else None}
 

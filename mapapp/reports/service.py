@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from mapapp import photos as photo_pipeline
 from mapapp import routing
 from mapapp.core import status as report_status
+from mapapp.core import visibility
 from mapapp.core.errors import Conflict, InvalidInput, NotFound
 from mapapp.core.settings import get_settings
-from mapapp.core.text import storable
+from mapapp.core.text import is_email, storable
 from mapapp.jurisdictions import places
 from mapapp.layers.models import Layer
 from mapapp.layers.service import LayerInactive, UnknownCategory, UnknownLayer
@@ -37,7 +38,6 @@ from mapapp.reports.models import IdempotencyKey, Report, Supporter
 # Crockford's base32 without I, L, O, U: easy to read aloud over the phone and to type.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _GEOD = Geod(ellps="WGS84")
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LOCALES = ("ko", "en")
 
 
@@ -217,7 +217,7 @@ def check_fields(draft: ReportDraft, photo_count: int, photo_bytes: int) -> _Che
         pin = (lon, lat)
     email = _text(draft, "email", InvalidContact) or None
     phone = _text(draft, "phone", InvalidContact) or None
-    if email is not None and (len(email) > 254 or not EMAIL.match(email)):
+    if email is not None and not is_email(email):
         raise InvalidContact("the e-mail address is not valid", field="email")
     if phone is not None:
         phone = _phone_e164(phone, settings.phone_region)
@@ -345,7 +345,7 @@ def choose_location(
     raise LocationRequired(f"put a pin on the map or give coordinates; the photos carry no usable GPS{hint}")
 
 
-def _place_of(decision: routing.RoutingDecision, location: Location) -> tuple[int | None, dict[str, str] | None]:
+def place_of(decision: routing.RoutingDecision, location: Location) -> tuple[int | None, dict[str, str] | None]:
     """The report's dong id and its place's name: no dong when only the district is known."""
     district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
     dong = decision.jurisdiction("dong") if location.precision != "district" else None
@@ -378,12 +378,12 @@ def submit_report(
         located = locate_address(session, checked.address)
     location = choose_location(checked.pin, processed, located)
     decision = routing.route(session, lon=location.lon, lat=location.lat, category=target.category_slug)
-    dong_id, place = _place_of(decision, location)
+    dong_id, place = place_of(decision, location)
     storage = photo_pipeline.get_storage()
     for p in processed:
         storage.put(p.display_key, p.display)
         storage.put(p.thumbnail_key, p.thumbnail)
-    report_id, public_id, status, office_email = _save(
+    report_id, public_id, status, office_email = save_report(
         session, checked, target, decision, location, dong_id, processed, draft.channel
     )
     if idempotency_key:
@@ -456,7 +456,7 @@ SAVE_SQL = text(
 )
 
 
-def _save(
+def save_report(
     session: Session,
     checked: _Checked,
     target: _Target,
@@ -466,7 +466,7 @@ def _save(
     processed: list[photo_pipeline.ProcessedPhoto],
     channel: str,
 ) -> tuple[int, str, str, str | None]:
-    """Step 7: the report, its routing decision, its first events, then its photos."""
+    """Step 7 (also the channel intake's): the report, its routing decision, its first events, then its photos."""
     district, city = decision.jurisdiction("district"), decision.jurisdiction("city")
     status = routing.status_after(not decision.triage)
     public_id = new_public_id()
@@ -580,7 +580,7 @@ def support_report(
     if not 8 <= len(supporter) <= 200:
         raise InvalidInput("a supporter token of 8 to 200 characters is needed", field="supporter")
     email = (email or "").strip() or None
-    if email is not None and (len(email) > 254 or not EMAIL.match(email)):
+    if email is not None and not is_email(email):
         raise InvalidContact("the e-mail address is not valid", field="email")
     report = session.execute(
         select(
@@ -590,10 +590,10 @@ def support_report(
             literal_column(effective_state_sql(Layer.__tablename__), String).label("state"),
         )
         .join(Layer, Layer.id == Report.layer_id)
-        .where(Report.public_id == public_id)
+        .where(Report.public_id == public_id, text(visibility.report_public_sql(Report.__tablename__)))
         .with_for_update(of=Report)
     ).first()
-    if report is None:
+    if report is None:  # a report hidden by moderation is one the public cannot know of
         raise ReportNotFound(f"there is no report {public_id!r}")
     if not report_status.is_open(report.status):
         raise ReportClosed("this report is closed; file a new report if the problem is back")

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp.core import status as report_status
+from mapapp.core import visibility
 from mapapp.core.errors import InvalidInput
 from mapapp.jurisdictions import places
 from mapapp.reports import filters
@@ -55,7 +56,7 @@ def list_reports(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """One page of public reports, newest first, and the cursor of the next page (None on the last)."""
-    where = filters.Where(params={"limit": PAGE_SIZE + 1})
+    where = filters.Where(params={"limit": PAGE_SIZE + 1}).add(visibility.report_public_sql("r"))
     filters.shown_on_layer(where, layer)
     filters.categories(where, [category] if category else None)
     filters.statuses(where, [status] if status else None)

@@ -10,12 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp.core import status as report_status
+from mapapp.core import visibility
 from mapapp.stats import words
 
 TARGET_SQL = f"""
     SELECT c.response_hours, {report_status.due_at_sql("r", "c")} AS due_at, r.status, r.resolved_at, now() AS now
     FROM reports r JOIN categories c ON c.id = r.category_id
-    WHERE r.public_id = :pid
+    WHERE r.public_id = :pid AND {visibility.report_public_sql("r")}
 """  # noqa: S608 - fixed text; values bound
 
 

@@ -9,6 +9,7 @@ One row per (scope, dimension value, day in the city's time zone) on which somet
 running totals from the first day up to and including that day (prefix sums). A period's figure is the
 total at its last day minus the total before its first day: two index probes whatever the period's
 length, which keeps every answer fast at a million reports. The totals count:
+- reports: only those the public may see (core.visibility); a report hidden by moderation is not counted;
 - scopes: the city, each district, each office (the office that holds the report now);
 - dimensions: `all`, `layer`, `category`, `channel`; the `all` rows also carry the time histograms
   `ack_hist` and `resolve_hist` (running counts per bucket of BUCKET_LOWER_HOURS), whence the percentiles;
@@ -23,6 +24,7 @@ close reasons from reports.models.
 """
 
 from mapapp.core import status as report_status
+from mapapp.core import visibility
 from mapapp.reports.models import CLOSE_REASONS
 
 VIEW = "stats_daily"
@@ -35,9 +37,11 @@ BUCKET_LOWER_HOURS: tuple[float, ...] = (
 SCOPES = ("city", "district", "office")
 BREAKDOWNS = ("layer", "category", "channel")
 HISTOGRAMS = ("ack_time", "resolve_time")
-# The reports the public indicators count. Every report is public today; a moderation flag that hides
-# reports (issue 13) narrows this one clause, and the fixture test's hidden case follows.
-PUBLIC_REPORT_SQL = "true"
+# The reports the public indicators count: those the public may see (core.visibility). A report hidden by
+# moderation (spam, abuse, a person's data) is not counted: a published figure must agree with the public
+# list and map it can be checked against, and a flood of spam would otherwise inflate "received". Staff
+# still see it in their queues. Hiding or unhiding changes the figures at the next refresh.
+PUBLIC_REPORT_SQL = visibility.report_public_sql("r")
 
 _SCOPE_COLUMN = {"city": "city_id", "district": "district_id", "office": "office_id"}
 _DIM_COLUMN = {"layer": "layer_id", "category": "category_id", "channel": "channel"}

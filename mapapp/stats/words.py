@@ -49,10 +49,12 @@ WORDS: dict[str, dict[str, str]] = {
     "no_data": {"ko": "자료 없음", "en": "no data"},
     "method": {
         "ko": "모든 수치는 신고와 처리 기록에서 계산합니다. 해결 후 다시 열린 신고는 해결로 세지 않습니다. "
-        "이관된 신고는 지금 담당하는 부서의 것으로 셉니다. 시간은 접수 시각부터 잽니다.",
+        "이관된 신고는 지금 담당하는 부서의 것으로 셉니다. 시간은 접수 시각부터 잽니다. "
+        "운영자가 숨긴 신고(광고, 욕설 등)는 공개 목록과 같이 세지 않습니다.",
         "en": "Every figure is computed from the reports and their timelines. A report reopened after being "
         "resolved does not count as resolved. A transferred report counts for the office that holds it now. "
-        "Times run from when the report was filed.",
+        "Times run from when the report was filed. Reports hidden by moderation (spam, abuse) are not counted, "
+        "as they are not listed.",
     },
     "channel_web": {"ko": "웹", "en": "Web"},
     "channel_api": {"ko": "API", "en": "API"},

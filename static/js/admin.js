@@ -1,5 +1,5 @@
 // The admin desk: disaster layers, offices, users (roles, offices, disabling, password resets), API keys,
-// boundaries, and the old triage table (the triage desk is /triage). Every change is checked by the server.
+// boundaries, and a link to the triage desk (/triage). Every change is checked by the server.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -70,17 +70,6 @@
       k.revoked_at ? "" : `<button type="button" data-key-revoke="${k.id}">${esc(t.revoke)}</button>`]);
   }
 
-  async function drawTriage() {
-    const res = await fetch("/api/triage", { credentials: "same-origin" });
-    if (!res.ok) return;
-    const triage = await res.json();
-    const officeOptions = data.offices.filter((o) => o.active).map((o) => `<option value="${esc(o.slug)}">${esc(officeName(o.slug))}</option>`).join("");
-    rows("triage", triage.reports, (r) => [`<a href="/reports/${esc(r.id)}">${esc(r.id)}</a>`,
-      esc((ko ? r.category_ko : r.category_en) || r.category), `<time datetime="${esc(r.created_at)}">${esc(time(r.created_at))}</time>`,
-      esc(word("reason_", r.reason_code)),
-      `<select aria-label="${esc(t.office_slug)}" id="to-${esc(r.id)}">${officeOptions}</select> <button type="button" data-route="${esc(r.id)}">${esc(t.route_to)}</button>`]);
-  }
-
   async function load() {
     const res = await fetch("/api/admin/overview", { credentials: "same-origin" });
     if (!res.ok) { $("admin-error").textContent = (await res.json()).error.message; return; }
@@ -91,7 +80,6 @@
     drawKeys();
     document.querySelectorAll("input[data-filter]").forEach(filterRows);
     rows("boundaries", data.boundaries, (b) => [esc(word("level_", b.level)), esc(b.active), esc(b.vertices), esc(b.parts)]);
-    await drawTriage();
   }
 
   async function act(work, done) {
@@ -111,8 +99,6 @@
         banner_en: $("ben-" + d.on).value || null, until: fromCityTime($("until-" + d.on).value) }));
     } else if (d.off) {
       act(() => post(`/api/layers/${d.off}/deactivate`));
-    } else if (d.route) {
-      act(() => post(`/api/triage/${d.route}/route`, { office: $("to-" + d.route).value, note: "" }));
     } else if (d.officeEdit) {
       const o = data.offices.find((x) => x.slug === d.officeEdit);
       $("e-slug").textContent = ko ? o.name_ko : o.name_en;

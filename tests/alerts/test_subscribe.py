@@ -125,3 +125,35 @@ def test_an_address_that_never_confirms_is_forgotten(client, demo_db):
     finally:
         engine.dispose()
     assert left == 0
+
+
+def test_the_alert_pass_leaves_out_a_report_hidden_by_moderation(client, demo_db):
+    """The worker's pass reads what the preview reads (core.visibility): a hidden report is in no alert."""
+    from mapapp.alerts import service
+    from mapapp.core.db import transaction
+
+    lat, lon, email = 37.5551, 126.9105, "hidden.alerts@example.org"  # a quiet corner of Mapo-gu
+    engine = create_engine(demo_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO alert_subscriptions (email, locale, center, radius_m, confirm_token_hash, confirmed_at,"
+                " last_report_id) SELECT :e, 'en', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), 50, md5(:e) || md5(:e),"
+                " now(), coalesce(max(id), 0) FROM reports"
+            ),
+            {"e": email, "lat": lat, "lon": lon},
+        )
+    body = {"layer": "facilities", "category": "pothole", "lat": lat, "lon": lon}
+    shown, hidden = (client.post("/api/reports", json=body).json()["id"] for _ in range(2))
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE reports SET hidden_at = now(), hidden_reason = 'spam' WHERE public_id = :p"), {"p": hidden}
+        )
+    with transaction() as session:
+        assert service.queue_alerts(session) >= 1
+    with engine.connect() as conn:
+        [(subject, mail)] = conn.execute(
+            text("SELECT subject, body FROM outbox WHERE channel = 'email' AND recipient = :e"), {"e": email}
+        ).all()
+    engine.dispose()
+    assert subject.startswith("[New report]") and f"/reports/{shown}" in mail and hidden not in mail

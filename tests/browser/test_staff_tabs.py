@@ -164,7 +164,7 @@ def test_staff_pages_in_both_languages_fit_and_are_pictured(browser, watch, live
             page = context.new_page()
             watch.attach(page)
             _log_in(page, live_server, path, email, locale)
-            page.locator("#queue > li, #triage tbody tr").first.wait_for()
+            page.locator("#queue > li, #offices tbody tr").first.wait_for()
             assert page.locator("#lang-switch").inner_text() == ("English" if locale == "ko" else "한국어")
             wide = page.evaluate(
                 "(w) => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w"

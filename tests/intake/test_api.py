@@ -218,6 +218,13 @@ def test_the_public_sees_the_channel_and_a_handle_only_from_a_public_channel(htt
     assert '<p id="channel" class="help">Received via: twitter (@minji)</p>' in shown
     hidden = http.get(f"/reports/{private['results'][0]['report']['id']}?lang=ko").text
     assert '<p id="channel" class="help">받은 곳: kakao</p>' in hidden and "카톡친구" not in hidden
+    # Hidden by moderation, the report is as unknown here as everywhere public.
+    public_id = public["results"][0]["report"]["id"]
+    triage = staff(http, "triage@intake.example")
+    hidden = http.post(f"/api/moderation/reports/{public_id}/hide", json={"reason": "spam"}, headers=triage)
+    assert hidden.status_code == 200, hidden.text
+    assert http.get(f"/api/intake/reports/{public_id}/public").json() == {"id": public_id, "channel": None}
+    assert http.get("/api/intake/reports/NOSUCHREPORT/public").json() == {"id": "NOSUCHREPORT", "channel": None}
 
 
 def test_a_triage_decision_routes_the_report_and_is_exported_as_an_example(http, keys, tmp_path):

@@ -186,6 +186,33 @@ def test_english_messages_are_answered_in_english(live_server, manager):
         receiver.stop()
 
 
+def test_a_report_hidden_by_moderation_is_not_answered_on_its_channel(live_server, manager):
+    port = free_port()
+    receiver = connector.ReplyReceiver(channel_reply_secret("line"), port=port).start()
+    with transaction() as session:
+        key = service.create_channel(session, name="line", reply_url=receiver.url)
+    try:
+        text_ = "street light out in Yeonnam-dong"
+        message = {"channel": "line", "external_id": "l-1", "text": text_, "posted_at": WHEN}
+        [result] = connector.post_messages(live_server, key, iter([message]))
+        public_id = result["report"]["id"]
+        hidden = httpx.post(
+            f"{live_server}/api/moderation/reports/{public_id}/hide", json={"reason": "spam"}, headers=manager
+        )
+        assert hidden.status_code == 200, hidden.text
+        move(live_server, manager, public_id, "acknowledged")  # still the office's work
+        deliver()
+        assert receiver.replies == []
+        with transaction() as session:
+            queued = session.scalar(
+                text("SELECT count(*) FROM outbox WHERE payload->>'event' = 'channel.reply' AND payload::text LIKE :p"),
+                {"p": f"%{public_id}%"},
+            )
+        assert queued == 0
+    finally:
+        receiver.stop()
+
+
 def test_the_connector_reads_a_local_http_endpoint_and_the_import_command_streams_a_file(live_server, tmp_path):
     with transaction() as session:
         key = service.create_channel(session, name="call-import", kind="phone")

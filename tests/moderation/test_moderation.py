@@ -12,6 +12,7 @@ from tests.admin.people import WHO, auth, log_everyone_in, new_report
 from tests.factories import make_photo
 
 LAT, LON = 37.5663, 126.9016  # Mapo-gu: a pothole goes to 11440-roads
+AROUND = f"{LON - 0.003},{LAT - 0.003},{LON + 0.003},{LAT + 0.003}"  # a box for the exports
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,13 @@ def public_reads(client, public_id):
         "tiles": public_id in tile_ids(client),
         "open311": client.get(f"/open311/v2/requests/{public_id}.json").status_code == 200,
         "open311 list": public_id in client.get("/open311/v2/requests.json").text,
+        # The pieces built beside moderation: feeds, open data, alerts, the public list (mapapp.core.visibility).
+        "atom feed": public_id in client.get("/feeds/reports.atom", params={"kind": "new"}).text,
+        "csv export": public_id in client.get("/api/opendata/reports.csv", params={"bbox": AROUND}).text,
+        "geojson export": public_id in client.get("/api/opendata/reports.geojson", params={"bbox": AROUND}).text,
+        "alert preview": public_id
+        in client.get("/api/alerts/preview", params={"lat": LAT, "lon": LON, "radius": 300}).json()["body"],
+        "report list": f"/reports/{public_id}?" in client.get("/reports").text,
     }
 
 
@@ -162,6 +170,11 @@ def test_a_hidden_report_leaves_every_public_read_and_stays_with_staff(client, t
     )
     assert hidden.status_code == 200
     assert not any(public_reads(client, public_id).values()), public_reads(client, public_id)
+    # "Me too" on it answers as for a report that does not exist, and counts nothing.
+    unknown = client.post("/api/reports/NOSUCHREPORT/support", json={"supporter": "moderation-test-supporter"})
+    me_too = client.post(f"/api/reports/{public_id}/support", json={"supporter": "moderation-test-supporter"})
+    assert (me_too.status_code, me_too.json()["error"]["code"]) == (404, unknown.json()["error"]["code"])
+    assert sql(demo_db, "SELECT support_count FROM reports WHERE public_id = :p", p=public_id)[0][0] == 0
     # The clusters below street zoom count it no more either (the tile triggers apply the same rule).
     assert sql(demo_db, "SELECT coalesce(sum(n), 0) FROM tile_cells WHERE level = 16")[0][0] == cells_before - 1
 
@@ -229,6 +242,10 @@ def test_a_hidden_photo_leaves_the_public_report_and_its_thumbnail(client, token
     assert client.get(urls[0]).status_code == 200
     client.cookies.clear()
     assert client.get(urls[0]).status_code == 404
+    exported = client.get("/api/opendata/reports.geojson", params={"bbox": AROUND}).json()["features"]
+    [feature] = [f for f in exported if f["id"] == public_id]
+    # The open data thumbnail follows (feeds, alerts, the CSV and the public list carry no photo at all).
+    assert feature["properties"]["thumbnail"] == props["thumbnail"]
     staff = client.get(f"/api/moderation/reports/{public_id}", headers=auth(tokens, "mapo_staff")).json()
     shown = {p["id"]: p for p in staff["photos"]}
     assert client.get(shown[first]["thumbnail"]).status_code == 404  # the thumbnail too

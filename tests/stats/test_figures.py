@@ -1,6 +1,6 @@
 """The public indicators against a fixture computed by hand: reopened, transferred, still open at the end of
-the period, closed as a duplicate, resolved after the period, filed before it, and (once moderation exists)
-hidden.
+the period, closed as a duplicate, resolved after the period, filed before it, and hidden by moderation (not counted:
+see mapapp.stats.views).
 
 Period: March 2026 in the city's zone (Asia/Seoul, UTC+9). Every time below is Seoul time. Targets:
 streetlight-out and pothole 72 h, traffic-signal-fault 24 h. Offices: "a-roads" in district A, "b-roads" in B.
@@ -187,15 +187,22 @@ def test_a_period_of_one_day_and_an_empty_one(session, fixture_city):
 
 
 def test_a_hidden_report_is_not_counted(session, fixture_city):
-    """Moderation (issue 13) may add reports.hidden; a hidden report must vanish from every figure."""
-    has_hidden = session.scalar(
-        text("SELECT 1 FROM information_schema.columns WHERE table_name = 'reports' AND column_name = 'hidden'")
-    )
-    if not has_hidden:
-        pytest.skip("reports have no moderation flag `hidden` in this tree")
-    session.execute(text("UPDATE reports SET hidden = true WHERE public_id = 'STATSR1'"))
+    """Hidden by moderation (core.visibility): R1 vanishes from every figure, and comes back when unhidden."""
+    session.execute(text("UPDATE reports SET hidden_at = now(), hidden_reason = 'spam' WHERE public_id = 'STATSR1'"))
     f = figures(session, "city", "S1")
-    assert (f["received"], f["resolved"], f["within_target"]["met"]) == (7, 4, 2)
+    # R1 was filed, acknowledged and resolved in March, within its target.
+    assert (f["received"], f["acknowledged"], f["resolved"]) == (7, 6, 4)
+    assert f["within_target"] == {"due": 5, "met": 2, "share": 0.4}
+    assert f["time_to_acknowledge"]["count"] == 6 and f["time_to_resolve"]["count"] == 4
+    assert (f["open_at_start"], f["open_at_end"]) == (2, 4)
+    backlog = {b["day"]: b["open"] for b in f["backlog"]}
+    assert (backlog["2026-03-02"], backlog["2026-03-03"]) == (1, 2)  # R1 was open on 2 March only
+    assert {b["code"]: b["received"] for b in f["by_channel"]} == {"web": 6, "phone": 1}
+    assert {d["code"]: (d["received"], d["resolved"]) for d in f["districts"]} == {"S1A": (6, 3), "S1B": (1, 1)}
+    a = figures(session, "office", "a-roads")
+    assert (a["received"], a["resolved"], a["open_at_end"]) == (5, 2, 4)
+    session.execute(text("UPDATE reports SET hidden_at = NULL, hidden_reason = NULL WHERE public_id = 'STATSR1'"))
+    assert figures(session, "city", "S1")["received"] == 8
 
 
 def test_bad_scope_and_period_are_refused(session, fixture_city):
