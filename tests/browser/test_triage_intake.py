@@ -157,8 +157,13 @@ def test_no_problem_closes_a_message_and_a_web_report_shows_no_decision(browser,
     public_id = post_message(live_server, key, channel, message)["report"]["id"]
     first_on_the_desk(public_id, 0)
     team = person("triage@city.example", "triage")
-    context, page = log_in(browser, watch, live_server, "/triage", team, WIDTHS["desktop"])
+    context, page = log_in(browser, watch, live_server, "/triage", team, WIDTHS["phone"])
+    page.goto(f"{live_server}/triage?lang=ko")  # the same desk in Korean
     page.locator("#item h2", has_text=public_id).wait_for()
+    assert "메시지로 결정" in page.locator("#intake-decide").inner_text()
+    assert "문제 없음 (종결)" in page.locator("#intake-none").inner_text()
+    page.locator("#intake-none").scroll_into_view_if_needed()
+    screenshot(page, "triage-intake-phone-ko")
     page.locator("#item").focus()
     page.keyboard.press("n")  # the no-problem button has the focus; Enter presses it
     assert page.evaluate("document.activeElement.id") == "intake-none"
