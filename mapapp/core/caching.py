@@ -2,7 +2,6 @@
 
 from mapapp.core.settings import get_settings
 
-
 # Paths whose answers must change within seconds of an administrator's action (a disaster layer switched on).
 SHORT_LIVED = ("/api/layers",)
 

@@ -95,11 +95,12 @@ class DemoSummary:
     reports: int
     triage: int
     dong: int = 0
+    places: int = 0  # gazetteer places that channel messages may name
 
     def __str__(self) -> str:
         return (
             f"{self.districts} districts, {self.dong} dong, {self.offices} offices, {self.reports} reports "
-            f"({self.triage} waiting in triage)"
+            f"({self.triage} waiting in triage), {self.places} gazetteer places"
         )
 
 
@@ -140,9 +141,18 @@ def load_demo(
     layers.sync_layers(session, definitions)
     city, districts, dong = _write_jurisdictions(session)
     offices = _write_offices(session, city, districts)
+    places = _write_gazetteer(session)
     # The showcase: the first reports show every category and every status once, and one waits in triage.
     generated = generate_reports(session, reports=reports, seed=seed, span_days=120, showcase=True)
-    return DemoSummary(len(districts), len(offices), reports, generated.triage, dong=len(dong))
+    return DemoSummary(len(districts), len(offices), reports, generated.triage, dong=len(dong), places=places)
+
+
+def _write_gazetteer(session: Session) -> int:
+    """The Seoul landmarks, stations and roads that channel messages name (as `mapapp gazetteer import`)."""
+    from mapapp.intake import gazetteer
+    from mapapp.intake.cli import DEMO_GAZETTEER
+
+    return gazetteer.import_gazetteer(session, gazetteer.read_csv(DEMO_GAZETTEER))
 
 
 def _write_jurisdictions(session: Session) -> tuple[Jurisdiction, list[Jurisdiction], list[Jurisdiction]]:

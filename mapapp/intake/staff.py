@@ -228,13 +228,31 @@ def decide(
     return {"id": public_id, "status": moved.status, "office": decision.office.slug}
 
 
+# A message's decisions: those made on it (intake_decisions), and the triage desk's routing of its report to an
+# office by hand ("routed by ..." in workflow._reassign), read as the report's category in the office's district
+# (else the report's). The latest wins; at the same instant (a decision routes the report) the message's own.
 EXPORT_SQL = text(
     """
+    WITH decided AS (
+        SELECT d.message_id, d.category, d.district_code, d.decided_at, 0 AS kind, d.id
+        FROM intake_decisions d
+        UNION ALL
+        SELECT m.id, cat.slug, coalesce(CASE WHEN oj.level = 'district' THEN oj.code END, rj.code), rd.decided_at,
+               1, rd.id
+        FROM routing_decisions rd
+        JOIN intake_messages m ON m.report_id = rd.report_id
+        JOIN reports r ON r.id = rd.report_id
+        JOIN categories cat ON cat.id = r.category_id
+        LEFT JOIN offices o ON o.id = rd.office_id
+        LEFT JOIN jurisdictions oj ON oj.id = o.jurisdiction_id
+        LEFT JOIN jurisdictions rj ON rj.id = rd.district_id
+        WHERE rd.manual AND rd.office_id IS NOT NULL AND rd.rule LIKE 'routed by %'
+    )
     SELECT DISTINCT ON (d.message_id) m.text, m.lang, d.category, d.district_code, d.decided_at, c.name AS channel
-    FROM intake_decisions d
+    FROM decided d
     JOIN intake_messages m ON m.id = d.message_id
     JOIN intake_channels c ON c.id = m.channel_id
-    ORDER BY d.message_id, d.id DESC
+    ORDER BY d.message_id, d.decided_at DESC, d.kind, d.id DESC
     """
 )
 

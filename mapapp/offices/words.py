@@ -96,8 +96,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "triage_nearest": {"ko": "가장 가까운 구", "en": "nearest district"},
     "triage_neighbour": {"ko": "이웃 구", "en": "neighbour"},
     "triage_keys": {
-        "ko": "단축키: j/k 이동 · 1–9 후보 선택 · Enter 배정 · o 다른 부서 선택",
-        "en": "Keys: j/k move · 1–9 choose a candidate · Enter route · o another office",
+        "ko": "단축키: j/k 이동 · 1–9 후보 선택 · Enter 배정 · o 다른 부서 선택 · 메시지: c 분류 · d 구 · n 문제 없음",
+        "en": "Keys: j/k move · 1–9 choose a candidate · Enter route · o another office · "
+        "message: c category · d district · n no problem",
     },
     "triage_routed": {"ko": "{office}(으)로 배정했습니다", "en": "Routed to {office}"},
     "triage_default_reason": {"ko": "위치와 분류를 확인해 배정", "en": "Checked the place and the category"},
@@ -108,6 +109,25 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "intake_categories": {"ko": "분류 후보", "en": "Category candidates"},
     "intake_places": {"ko": "장소 후보", "en": "Place candidates"},
     "intake_precision": {"ko": "위치 정밀도", "en": "Location precision"},
+    "reason_triage_message_unsure": {"ko": "메시지 분석이 불확실함", "en": "The message's reading is unsure"},
+    "precision_none": {"ko": "메시지에 장소가 없음", "en": "The message names no place"},
+    "precision_geotag": {"ko": "메시지의 위치 정보", "en": "The message's geotag"},
+    "precision_photo": {"ko": "사진의 GPS", "en": "The photo's GPS"},
+    "intake_nothing": {"ko": "문제 없음", "en": "no problem"},
+    "intake_decide": {"ko": "메시지로 결정", "en": "Decide from the message"},
+    "intake_decide_help": {
+        "ko": "분류 하나와 구 하나를 고른 뒤 Enter 또는 배정을 누르세요. 결정은 학습 예시로 기록됩니다.",
+        "en": "Pick one category and one district, then Enter or Route. The decision is kept as a labelled example.",
+    },
+    "intake_district": {"ko": "구 후보", "en": "District"},
+    "intake_district_other": {"ko": "다른 구", "en": "Another district"},
+    "intake_route": {"ko": "이 분류와 구로 배정", "en": "Route with this category and district"},
+    "intake_no_problem": {"ko": "문제 없음 (종결)", "en": "No problem (close)"},
+    "intake_no_office": {
+        "ko": "결정을 기록했지만 이 구에는 이 분류의 담당 부서가 없습니다. 부서를 직접 고르세요.",
+        "en": "The decision is kept, but no office takes this category in that district: choose an office.",
+    },
+    "intake_closed": {"ko": "문제 없음으로 종결했습니다", "en": "Closed: no problem"},
 }
 
 

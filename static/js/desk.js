@@ -62,7 +62,8 @@ window.desk = (function () {
   }
 
   // The optional analysis of a message that came in through another channel (message intake).
-  function intake(i) {
+  // names: category slug -> name in the page's language, when the page has them (else the slug).
+  function intake(i, names) {
     if (!i) return "";
     const pct = (x) => (x == null ? "" : `${Math.round(Number(x) * 100)}%`);
     const list = (items, f) => (items || []).map(f).join(", ");
@@ -71,7 +72,7 @@ window.desk = (function () {
       `<dt>${esc(t.description)}</dt><dd>${esc(i.text)}</dd>` +
       `<dt>${esc(t.intake_confidence)}</dt><dd>${esc(pct(i.confidence))}</dd>` +
       `<dt>${esc(t.intake_evidence)}</dt><dd>${esc((i.evidence || []).join(" · "))}</dd>` +
-      `<dt>${esc(t.intake_categories)}</dt><dd>${esc(list(i.candidates, (c) => `${c.category} ${pct(c.score)}`))}</dd>` +
+      `<dt>${esc(t.intake_categories)}</dt><dd>${esc(list(i.candidates, (c) => `${c.category ? (names && names[c.category]) || c.category : t.intake_nothing} ${pct(c.score)}`))}</dd>` +
       `<dt>${esc(t.intake_places)}</dt><dd>${esc(list(i.places, (p) => `${p.name} (${word("level_", p.level)}) ${pct(p.score)}`))}</dd>` +
       `<dt>${esc(t.intake_precision)}</dt><dd>${esc(t["precision_" + i.precision] || i.precision || "")}</dd></dl></section>`;
   }

@@ -2,6 +2,7 @@
 location by geotag, photo GPS and place names, disaster hashtags, and what staff and the public see."""
 
 import base64
+import json
 
 import httpx
 import pytest
@@ -355,3 +356,31 @@ def test_a_photo_link_alone_is_kept_and_never_fetched(http, keys):
         ).scalar()
         urls = session.execute(text("SELECT media_urls FROM intake_messages WHERE external_id = 'k-url'")).scalar()
     assert stored == link and urls == [link]
+
+
+def test_routing_a_message_report_to_an_office_on_the_triage_desk_is_exported_as_a_decision(http, keys, tmp_path):
+    from typer.testing import CliRunner
+
+    from mapapp.cli import app
+
+    [result] = post(
+        http, keys["call_centre"], message("call_centre", "c-desk", "쓰레기가 길에 잔뜩 쌓여 있어요 데스크")
+    ).json()["results"]
+    assert result["outcome"] == "triage"
+    public_id = result["report"]["id"]
+    routed = http.post(
+        f"/api/triage/{public_id}/route",
+        json={"office": "11440-sanitation", "note": "checked"},
+        headers=staff(http, "triage@intake.example"),
+    )
+    assert routed.status_code == 200, routed.text
+    out = tmp_path / "decisions.jsonl"
+    run = CliRunner().invoke(app, ["intake", "export-decisions", str(out)])
+    assert run.exit_code == 0, run.output
+    [line] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines() if "데스크" in x]
+    # The report's category, in the district of the office the person chose.
+    assert (line["category"], line["district"], line["source"]) == (
+        report_row(public_id).category,
+        "11440",
+        "triage:call_centre",
+    )
