@@ -178,7 +178,7 @@ def test_staff_resolves_with_an_after_photo_and_the_citizen_sees_it(
         "(id) => window.mapapp && Object.values(window.mapapp.state.groups).some(g => "
         "g.getLayers().some(m => m.feature.id === id))",
         arg=public_id,
-        timeout=15000,
+        timeout=30000,
     )
     colour = page.evaluate(
         "(id) => { for (const g of Object.values(window.mapapp.state.groups)) for (const m of "
