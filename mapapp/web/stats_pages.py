@@ -14,6 +14,7 @@ from mapapp.core import status as report_status
 from mapapp.core.db import get_engine
 from mapapp.core.deps import SessionDep
 from mapapp.core.settings import get_settings
+from mapapp.feeds import service as feeds
 from mapapp.reports.models import CLOSE_REASONS
 from mapapp.stats import listing, service, words
 from mapapp.web.router import _html, _locale, local_time, templates
@@ -61,7 +62,15 @@ def stats_page(
         "reason": {r: w["reason_" + r] for r in CLOSE_REASONS},
         "indicator": {i: w["within_target" if i == "within_target_share" else i] for i in words.INDICATORS},
     }
+    # Feed autodiscovery: the city's feed (and a disaster layer's feed and CAP alert while one is on), and
+    # the feed of the district or office these figures are about.
+    feed_links = feeds.discovery_links(session, locale=locale)
+    if found.kind in ("district", "office"):
+        name = found.name_ko if locale == "ko" else found.name_en
+        query = urlencode({found.kind: found.code, "lang": locale})
+        feed_links.append({"type": feeds.ATOM, "href": f"/feeds/reports.atom?{query}", "title": name})
     body = templates.get_template("stats.html").render(
+        feed_links=feed_links,
         locale=locale,
         other_locale="en" if locale == "ko" else "ko",
         w=w,

@@ -107,3 +107,21 @@ def test_the_public_list_filters_searches_pages_and_links(client, demo_db):
     assert "No report matches." in nothing
     assert client.get("/reports", params={"cursor": "not-a-cursor"}).status_code == 422
     assert client.get("/reports", params={"status": "bogus"}).status_code == 422
+
+
+def test_the_dashboard_advertises_its_feeds(client):
+    """Feed autodiscovery: the city's feed on every dashboard, and the district's or office's own beside it."""
+    import re
+
+    def alternates(html: str) -> list[str]:
+        return re.findall(r'<link rel="alternate" type="application/atom\+xml" title="[^"]*" href="([^"]+)"', html)
+
+    city = alternates(client.get("/stats", params={"lang": "en"}).text)
+    assert city == ["/feeds/reports.atom?lang=en"]
+    district = alternates(client.get("/stats", params={"scope": "district", "code": "11440", "lang": "ko"}).text)
+    assert "/feeds/reports.atom?district=11440&amp;lang=ko" in district
+    office = alternates(client.get("/stats", params={"scope": "office", "code": "11440-roads", "lang": "en"}).text)
+    assert "/feeds/reports.atom?office=11440-roads&amp;lang=en" in office
+    for href in city + district + office:
+        answer = client.get(href.replace("&amp;", "&"))
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/atom+xml")
