@@ -690,6 +690,7 @@ def demo_load(
                 return
             summary = demo.load_demo(session, definitions=definitions, reports=reports, seed=seed)
         console.print(f"demo loaded: {summary}")
+        _refresh_public_figures()
 
 
 @demo_app.command("generate")
@@ -717,6 +718,20 @@ def demo_generate(
             with _progress("generating reports") as advance:
                 summary = generate_reports(session, reports=reports, seed=seed, span_days=span_days, progress=advance)
         console.print(f"generated {summary}")
+        _refresh_public_figures()
+
+
+def _refresh_public_figures() -> None:
+    """/stats reads a view rebuilt every few minutes: after a load, rebuild it at once, or the dashboard of a
+    freshly loaded city would show nothing until the first refresh."""
+    from mapapp.core.db import get_engine
+    from mapapp.stats import service as stats
+
+    with transaction() as session:
+        seconds = stats.refresh(session)
+    if seconds is not None:
+        stats.vacuum(get_engine())
+        console.print(f"public figures (/stats) computed in {seconds:.1f} s")
 
 
 # --- public indicators (issue 12) ---------------------------------------------------------------------

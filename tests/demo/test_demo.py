@@ -186,10 +186,13 @@ def test_demo_load_fills_an_empty_database_quickly_and_is_a_no_op_the_second_tim
         decisions = conn.execute(text("SELECT count(DISTINCT report_id) FROM routing_decisions")).scalar_one()
         levels = dict(conn.execute(text("SELECT level, count(*) FROM jurisdictions GROUP BY level")).all())
         places = set(conn.execute(text("SELECT name FROM gazetteer_places")).scalars())
+        # /stats has figures from the first run, not after its first refresh minutes later.
+        counted = conn.execute(text("SELECT count(*) FROM stats_daily")).scalar_one()
     assert sum(statuses.values()) == 400
     assert {"routed", "acknowledged", "in_progress", "resolved", "closed", "triage"} <= set(statuses)
     assert layers_with_reports == 3 and unrouted == 0 and decisions == 400
     assert levels == {"city": 1, "district": 25, "dong": 425}
+    assert counted > 0 and "public figures (/stats) computed" in first.output
     # The demo gazetteer comes with it, so messages that name a landmark are located in `make run`.
     shipped = {row["name"] for row in csv.DictReader((PROJECT / "mapapp/intake/data/seoul_gazetteer.csv").open())}
     assert len(shipped) > 30 and places == shipped and f"{len(shipped)} gazetteer places" in first.output
