@@ -48,23 +48,24 @@ class OfficeRef:
     name_en: str
 
 
+# Reasons name categories and offices in words; a department's slug is a code and is never shown.
 REASONS = {
     "routed_by_category": {
         "en": "The point lies inside {district_en} ({district_code}). '{category_en}' is handled by the "
-        "{level} office's '{department}' department: {office_en}.",
+        "{level} office: {office_en}.",
         "ko": "{district_ko}({district_code}) 안의 지점입니다. '{category_ko}'은(는) {level_ko}의 담당 부서가 "
         "처리합니다: {office_ko}.",
     },
     "routed_nearest_district": {
         "en": "The point lies in a gap between district boundaries, {distance_m} m from {district_en} "
-        "({district_code}), the nearest district. '{category_en}' is handled by the {level} office's "
-        "'{department}' department: {office_en}.",
+        "({district_code}), the nearest district. '{category_en}' is handled by the {level} office: "
+        "{office_en}.",
         "ko": "구 경계 사이의 틈에 있는 지점으로, 가장 가까운 {district_ko}({district_code})까지 {distance_m} m입니다. "
         "'{category_ko}'은(는) {level_ko}의 담당 부서가 처리합니다: {office_ko}.",
     },
     "triage_no_office": {
-        "en": "The point lies inside {district_en} ({district_code}), but {jurisdiction_en} has no office for the "
-        "'{department}' department that handles '{category_en}'. Sent to triage.",
+        "en": "The point lies inside {district_en} ({district_code}), but {jurisdiction_en} has no office that "
+        "handles '{category_en}'. Sent to triage.",
         "ko": "{district_ko}({district_code}) 안의 지점이지만 {jurisdiction_ko}에는 '{category_ko}'을(를) 담당하는 "
         "부서가 없습니다. 분류 대기열로 보냈습니다.",
     },
@@ -94,7 +95,7 @@ REASONS = {
     "routed_from_message": {
         "en": "Classified from the message text: '{category_en}' (words: {evidence}; confidence {confidence}). "
         "The place ({precision_en}) lies in {district_en} ({district_code}). '{category_en}' is handled by the "
-        "{level} office's '{department}' department: {office_en}.",
+        "{level} office: {office_en}.",
         "ko": "메시지 글에서 분류했습니다: '{category_ko}' (근거: {evidence}, 신뢰도 {confidence}). "
         "위치({precision_ko})는 {district_ko}({district_code})입니다. '{category_ko}'은(는) {level_ko}의 담당 부서가 "
         "처리합니다: {office_ko}.",
