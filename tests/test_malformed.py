@@ -416,9 +416,10 @@ def test_a_request_that_finds_no_free_database_connection_is_a_503_busy(template
 
     from mapapp.app import create_app
     from mapapp.core import db as core_db
-    from tests.conftest import clone_template
+    from tests.conftest import RUN_ID, clone_template
 
-    url = clone_template(template_db, f"mapapp_test_pool_{uuid.uuid4().hex[:6]}")
+    # Named after the run, so that the session's clean-up drops it like every other test database.
+    url = clone_template(template_db, f"mapapp_test_{RUN_ID}_pool_{uuid.uuid4().hex[:6]}")
     monkeypatch.setenv("MAPAPP_DATABASE_POOL_SIZE", "1")
     monkeypatch.setenv("MAPAPP_DATABASE_MAX_OVERFLOW", "0")
     monkeypatch.setenv("MAPAPP_DATABASE_POOL_TIMEOUT_SECONDS", "0.5")
