@@ -140,6 +140,9 @@
     tile.points = decoded.reports || [];
     tile.loaded = true;
     drawTile(group, key, tile);
+    // Counted as each tile lands, not when its batch settles: a batch also waits for tiles the view has
+    // since dropped, and until then the count would lag behind the tiles on the map.
+    group.represented = tally(group);
   }
 
   let loadTimer = null;
@@ -154,6 +157,7 @@
       group.tiles.forEach((tile, key) => {  // tiles out of view, or of another zoom, leave the map
         if (!wanted.has(key)) { (tile.markers || []).forEach((m) => group.removeLayer(m)); group.tiles.delete(key); }
       });
+      group.represented = tally(group);
       const todo = keys.filter((key) => fresh === true || !group.tiles.has(key));
       todo.forEach((key) => { if (!group.tiles.has(key)) group.tiles.set(key, { loaded: false }); });
       loads.push(Promise.allSettled(todo.map((key) => loadTile(slug, group, key, fresh === true))).then((results) => {
