@@ -29,3 +29,10 @@ def matches(if_none_match: str, tag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     return any(t.strip().removeprefix("W/") == tag for t in if_none_match.split(","))
+
+
+def revalidation_requested(cache_control: str | None) -> bool:
+    """Whether the client asks for the current answer, not a kept one (`no-cache`, `max-age=0`: a reload, or
+    the map refreshing just after a citizen's report)."""
+    directives = {d.strip().lower().replace(" ", "") for d in (cache_control or "").split(",")}
+    return bool(directives & {"no-cache", "max-age=0", "no-store"})

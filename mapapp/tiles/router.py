@@ -6,7 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from mapapp.core.caching import cache_headers
+from mapapp.core import replica
+from mapapp.core.caching import cache_headers, revalidation_requested
 from mapapp.core.deps import PublicReadSessionDep
 from mapapp.tiles import service
 from mapapp.web import city
@@ -33,6 +34,7 @@ def layer_tilejson(request: Request, session: PublicReadSessionDep, layer: str) 
     },
 )
 def layer_tile(
+    request: Request,
     session: PublicReadSessionDep,
     layer: str,
     z: int,
@@ -45,7 +47,11 @@ def layer_tile(
 ) -> Response:
     """Reports as points from the street zooms up; below, clusters with their true counts per status group."""
     tile_filters = service.TileFilters(statuses=service.expand_statuses(status), category=category or None, since=since)
-    tile = service.get_tile(session, layer=layer, z=z, x=x, y=y, tile_filters=tile_filters, if_none_match=if_none_match)
+    # A citizen who has just submitted, or a client revalidating, gets the layer's version from the database.
+    fresh = revalidation_requested(request.headers.get("cache-control")) or replica.WROTE_COOKIE in request.cookies
+    tile = service.get_tile(
+        session, layer=layer, z=z, x=x, y=y, tile_filters=tile_filters, if_none_match=if_none_match, fresh=fresh
+    )
     if tile.body is None:
         return Response(status_code=304, headers=cache_headers(tile.etag))
     headers = cache_headers(tile.etag) | {"X-Tile-Cache": "hit" if tile.cached else "miss"}

@@ -1,16 +1,21 @@
 """Vector tiles over the demo city: real PostGIS, real HTTP, tiles decoded with mapbox-vector-tile."""
 
 import math
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import mapbox_vector_tile
+import psycopg2
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
+from mapapp.core import caching
 from mapapp.core import status as report_status
-from mapapp.core.db import transaction
+from mapapp.core.db import get_engine, transaction
+from mapapp.core.settings import get_settings
 from mapapp.tiles import service
 from mapapp.tiles.models import LEVELS
 
@@ -316,6 +321,63 @@ def test_hot_tiles_of_an_active_disaster_layer_come_from_memory(client, seeded):
         assert third.headers["x-tile-cache"] == "miss" and third.headers["etag"] != first.headers["etag"]
     finally:
         execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+
+
+def elsewhere(demo_db: str, sql: str, *params: Any) -> None:
+    """A write by another process: a connection of its own, not through this process's engines."""
+    url = make_url(demo_db)
+    with psycopg2.connect(dbname=url.database, host=url.query.get("host"), user=url.username) as conn:
+        conn.cursor().execute(sql, params)
+    conn.close()
+
+
+def test_a_hot_tile_is_answered_without_a_query_within_the_version_window(client, seeded, demo_db):
+    service.tile_cache().clear()
+    x, y = tile_of(126.978, 37.5665, 12)
+    execute("UPDATE layers SET state = 'active', active_until = NULL WHERE slug = 'flood'")
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = get_engine(demo_db)
+    drain = submit(client, "drain-grate", 127.0270, 37.4979)  # an open everyday report: also on the flood layer
+    bump = "UPDATE reports SET support_count = support_count + 1 WHERE public_id = %s"
+    try:
+        url = f"/tiles/flood/12/{x}/{y}.mvt"
+        first = client.get(url)
+        tag = first.headers["etag"]
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            hit = client.get(url)
+            not_modified = client.get(url, headers={"If-None-Match": tag})
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert hit.headers["x-tile-cache"] == "hit" and hit.content == first.content
+        assert not_modified.status_code == 304
+        assert statements == []  # neither asked the database
+        # Another process changes the layer: within the window the kept version still serves; a client that
+        # revalidates reads the database at once, and so does everyone after the window.
+        elsewhere(demo_db, bump, drain)
+        assert client.get(url).headers["etag"] == tag
+        assert client.get(url, headers={"Cache-Control": "max-age=0"}).headers["etag"] != tag
+        elsewhere(demo_db, bump, drain)
+        newer = client.get(url, headers={"Cache-Control": "no-cache"}).headers["etag"]
+        elsewhere(demo_db, bump, drain)
+        time.sleep(get_settings().tiles_version_seconds + 0.1)
+        assert client.get(url).headers["etag"] not in (tag, newer)
+        # A write through this process is seen at once, window or not.
+        before = client.get(url).headers["etag"]
+        submit(client, "drain-grate", 126.978, 37.5665)
+        assert client.get(url).headers["etag"] != before
+    finally:
+        execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+
+
+def test_revalidation_requests():
+    assert caching.revalidation_requested("no-cache") and caching.revalidation_requested("max-age=0")
+    assert caching.revalidation_requested("public, Max-Age = 0") and caching.revalidation_requested("no-store")
+    assert not caching.revalidation_requested(None) and not caching.revalidation_requested("max-age=10")
 
 
 def test_the_tile_cache_keeps_to_its_byte_budget():
