@@ -5,13 +5,14 @@ on, the replica restarted — and the same reads against a single `mapapp serve`
     .venv/bin/python -m bench.disaster_day [--phase 25] [--duration 90] [--concurrency 24]
     .venv/bin/mapapp stack down
 
-Load comes from two client processes (asyncio + httpx, `--concurrency` requests in flight each), as the
-machine allows. The replay: each simulated citizen opens the map (the city view, the active layers), pans
-over hot spots (GeoJSON of the viewport, as static/js/map.js asks for it: half of the pans land on one of 200
-shared viewpoints — district pages, links in the news — and half anywhere), opens reports, and some read
-vector tiles or a news site's widget. Phases, interleaved A B A B: reads through nginx (the stack) and reads
-straight to one `mapapp serve --workers 1` on the primary (no cache, no replica, no pooler). Then the
-disaster-day run on the stack: the same reads plus a report with a photo every `--write-every` seconds,
+Load comes from two client processes (asyncio, `--concurrency` requests in flight each), as the machine
+allows. The replay is the map on vector tiles as static/js/map.js asks for it: each simulated citizen opens
+the map (the layer list, the city view's z11 tiles), pans to shared viewpoints (district pages, links in the
+news: the tiles of a desktop view at z13-14) or anywhere near where people live, zoomed to the street
+(z15-16 tiles: on the grid, but thousands of them), opens popular reports, and news sites' widgets read the
+flood layer's tiles; other sites read GeoJSON. Phases, interleaved A B A B: reads through nginx (the stack)
+and reads straight to one `mapapp serve --workers 1` on the primary (no cache, no replica, no pooler). Then
+the disaster-day run on the stack: the same reads plus a report with a photo every `--write-every` seconds,
 the flood layer activated at 1/3 and the replica restarted (pg_ctl restart -m fast) at 2/3.
 Last, the routing lookup's cost with and without its prepared statement (PgBouncer needs the latter).
 """
@@ -43,52 +44,66 @@ from mapapp.stack import processes
 from mapapp.stack.topology import Stack
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "bench-admin@city.example", "bench admin password 2026"
-# The shared part of the replay: viewpoints (district pages, links in the news), tiles, popular reports.
-VIEWPOINTS, TILE_POINTS = 50, 30
+# The shared part of the replay: viewpoints (district pages, links in the news) and popular reports.
+VIEWPOINTS = 50
+VIEW = (1280, 800)  # a desktop map's view in pixels: the tiles it asks for
 
 
 @dataclass
 class Replay:
-    """What the simulated citizens ask for (the same for every phase, drawn from one seed)."""
+    """What the simulated citizens ask for (the same for every phase, drawn from one seed), as the map on
+    vector tiles asks for it (static/js/map.js): the tiles of its view, at the view's zoom, on the tile grid."""
 
-    city_bbox: str
-    viewpoints: list[str]
+    city_tiles: list[str]  # the city view at z11: what opening `/` asks for
+    shared_views: list[list[str]]  # the tiles of each shared viewpoint at z13 or z14
+    widget_tiles: list[str]  # news sites' widgets of the flood layer: district views at z12
+    viewpoints: list[str]  # the same viewpoints as boxes, for GeoJSON readers (other sites, Open311 apps)
     hot_points: list[tuple[float, float]]
     report_ids: list[str]
-    tiles: list[str]
-    snap: float = 0.0
 
     def request(self, rnd: random.Random, flood_on: bool) -> tuple[str, str]:
         """(route name, path) of the next request."""
         roll = rnd.random()
         layer = "flood" if flood_on and rnd.random() < 0.5 else "facilities"
-        if roll < 0.25:
-            return "map open", f"/api/reports?bbox={self.city_bbox}&layer={layer}&limit=5000"
-        if roll < 0.42:
-            return "pan (shared view)", f"/api/reports?bbox={rnd.choice(self.viewpoints)}&layer={layer}&limit=5000"
-        if roll < 0.52:
+        if roll < 0.28:
+            return "tile: map open (z11)", rnd.choice(self.city_tiles).replace("{layer}", layer)
+        if roll < 0.45:
+            return "tile: pan, shared view (z13-14)", rnd.choice(rnd.choice(self.shared_views)).replace(
+                "{layer}", layer
+            )
+        if roll < 0.57:
+            # Anywhere near where people live, zoomed to the street: on the grid, but thousands of tiles.
             lon, lat = rnd.choice(self.hot_points)
             lon, lat = lon + rnd.uniform(-0.02, 0.02), lat + rnd.uniform(-0.015, 0.015)
-            box = (lon - 0.012, lat - 0.008, lon + 0.012, lat + 0.008)
-            if self.snap:  # what-if: a map that rounds its box outward to a grid (docs/scaling.md)
-                g = self.snap
-                box = (
-                    math.floor(box[0] / g) * g,
-                    math.floor(box[1] / g) * g,
-                    math.ceil(box[2] / g) * g,
-                    math.ceil(box[3] / g) * g,
-                )
-            bbox = ",".join(f"{v:.5f}" for v in box)
-            return "pan (anywhere)", f"/api/reports?bbox={bbox}&layer={layer}&limit=5000"
-        if roll < 0.74:
+            z = rnd.choice((15, 16))
+            x, y = _tile(lon, lat, z)
+            return "tile: pan anywhere (z15-16)", f"/tiles/{layer}/{z}/{x}/{y}.mvt"
+        if roll < 0.77:
             # Popular reports are read far more often than the rest (Zipf-like: the news links a few).
             index = min(int(rnd.paretovariate(1.2)) - 1, len(self.report_ids) - 1)
             return "report", f"/api/reports/{self.report_ids[index]}"
-        if roll < 0.90:
-            return "tile", rnd.choice(self.tiles).replace("{layer}", layer)
-        if roll < 0.95:
-            return "widget", "/widget.js"
-        return "widget data", f"/api/reports?bbox={rnd.choice(self.viewpoints[:25])}&layer=flood&limit=5000"
+        if roll < 0.81:
+            return "boundaries", "/api/jurisdictions/districts"
+        if roll < 0.86:
+            return "widget.js", "/widget.js"
+        if roll < 0.94:
+            return "widget tile (flood, z12)", rnd.choice(self.widget_tiles)
+        box = rnd.choice(self.viewpoints)
+        return "GeoJSON (other sites' readers)", f"/api/reports?bbox={box}&layer={layer}&limit=1000"
+
+
+def view_tiles(lon: float, lat: float, z: int, layer: str = "{layer}") -> list[str]:
+    """The tile URLs of a desktop view centred on (lon, lat) at zoom z, as map.js computes them."""
+    n = 2**z
+    cx = (lon + 180) / 360 * n * 256
+    cy = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n * 256
+    x0, x1 = int((cx - VIEW[0] / 2) // 256), int((cx + VIEW[0] / 2) // 256)
+    y0, y1 = int((cy - VIEW[1] / 2) // 256), int((cy + VIEW[1] / 2) // 256)
+    return [
+        f"/tiles/{layer}/{z}/{x}/{y}.mvt"
+        for x in range(max(0, x0), min(n - 1, x1) + 1)
+        for y in range(max(0, y0), min(n - 1, y1) + 1)
+    ]
 
 
 def build_replay(primary_url: str, seed: int = 7) -> Replay:
@@ -109,27 +124,28 @@ def build_replay(primary_url: str, seed: int = 7) -> Replay:
                 "FROM (SELECT ST_PointOnSurface(geom) c FROM jurisdictions WHERE level = 'dong' ORDER BY code) x"
             )
         ).all()
+        districts = conn.execute(
+            text(
+                "SELECT ST_X(c), ST_Y(c) "
+                "FROM (SELECT ST_PointOnSurface(geom) c FROM jurisdictions WHERE level = 'district' ORDER BY code) x"
+            )
+        ).all()
         ids = [
             r[0] for r in conn.execute(text("SELECT public_id FROM reports ORDER BY support_count DESC, id LIMIT 300"))
         ]
     engine.dispose()
     rnd = random.Random(seed)
     hot = [(float(x), float(y)) for x, y in centres]
-    viewpoints = []
-    for lon, lat in rnd.sample(hot, min(VIEWPOINTS, len(hot))):
-        viewpoints.append(f"{lon - 0.012:.5f},{lat - 0.008:.5f},{lon + 0.012:.5f},{lat + 0.008:.5f}")
-    tiles = []
-    for lon, lat in rnd.sample(hot, min(TILE_POINTS, len(hot))):
-        for z in (12, 14):
-            x, y = _tile(lon, lat, z)
-            tiles.append(f"/tiles/{{layer}}/{z}/{x}/{y}.mvt")
-    city = f"{extent[0]:.5f},{extent[1]:.5f},{extent[2]:.5f},{extent[3]:.5f}"
+    chosen = rnd.sample(hot, min(VIEWPOINTS, len(hot)))
+    viewpoints = [f"{lon - 0.012:.5f},{lat - 0.008:.5f},{lon + 0.012:.5f},{lat + 0.008:.5f}" for lon, lat in chosen]
+    shared_views = [view_tiles(lon, lat, rnd.choice((13, 14))) for lon, lat in chosen]
+    widget_tiles = sorted({t for x, y in districts for t in view_tiles(float(x), float(y), 12, "flood")})
+    city = view_tiles((extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, 11)
     rnd.shuffle(ids)
-    return Replay(city, viewpoints, hot, ids, tiles)
+    return Replay(city, shared_views, widget_tiles, viewpoints, hot, ids)
 
 
 def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
-
     n = 2**z
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
@@ -307,9 +323,10 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 def warm_up(base: str, replay: Replay, concurrency: int = 6) -> tuple[int, float]:
     """The first citizens of the day: every shared URL of the replay asked once (what a city's traffic does in
     its first minute; two client processes would take the whole phase to do it)."""
-    paths = [f"/api/reports?bbox={replay.city_bbox}&layer=facilities&limit=5000", "/api/layers", "/widget.js"]
-    paths += [f"/api/reports?bbox={v}&layer=facilities&limit=5000" for v in replay.viewpoints]
-    paths += [t.replace("{layer}", "facilities") for t in replay.tiles]
+    paths = ["/api/layers", "/widget.js", "/api/jurisdictions/districts"]
+    paths += [t.replace("{layer}", "facilities") for t in replay.city_tiles]
+    paths += sorted({t.replace("{layer}", "facilities") for view in replay.shared_views for t in view})
+    paths += [f"/api/reports?bbox={v}&layer=facilities&limit=1000" for v in replay.viewpoints]
     paths += [f"/api/reports/{i}" for i in replay.report_ids]
 
     async def fetch_all() -> None:
@@ -552,7 +569,6 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=24, help="requests in flight per client process")
     parser.add_argument("--write-every", type=float, default=2.0, help="seconds between two submissions")
     parser.add_argument("--lookups", type=int, default=1500, help="routing lookups per side")
-    parser.add_argument("--snap-pans", type=float, default=0.0, help="what-if: round pans to a grid (degrees)")
     parser.add_argument("--reads-only", action="store_true", help="only the A B A B read phases")
     args = parser.parse_args()
 
@@ -564,7 +580,6 @@ def main() -> None:
         reports = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
     engine.dispose()
     replay = build_replay(stack.primary_url)
-    replay.snap = args.snap_pans
     print(f"stack {stack.folder}: {reports} reports; load average before: {load_average()}", flush=True)
 
     urls, seconds = warm_up(stack.proxy_url, replay)

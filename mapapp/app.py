@@ -50,6 +50,7 @@ from mapapp.open311.router import router as open311_router
 from mapapp.opendata.router import router as opendata_router
 from mapapp.reports.router import router as reports_router
 from mapapp.stats.router import router as stats_router
+from mapapp.tiles.edge import HotTiles
 from mapapp.tiles.router import router as tiles_router
 from mapapp.web.router import router as web_router
 from mapapp.web.security import SecurityHeadersMiddleware
@@ -263,6 +264,8 @@ def create_app() -> FastAPI:
     app.add_middleware(request_edge.UnexpectedErrors, render=error_response)
     # Uploads (issue 8): body bytes counted as they arrive, 413 past the limit, with or without Content-Length.
     app.add_middleware(BodyLimitMiddleware)
+    # Issue 10: hot tiles and 304s this process can answer from memory skip the routes.
+    app.add_middleware(HotTiles)
     # Issue 14: a public read that failed on the replica is answered from the primary; public reads get caching headers.
     app.add_middleware(replica.PublicReads)
 

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mapapp.core.caching import public_cache_control
+from mapapp.core.caching import public_cache_control, revalidation_requested
 from mapapp.core.db import get_engine
 from mapapp.core.settings import get_settings
 
@@ -129,6 +129,12 @@ def read_url(request: Request) -> str | None:
             return None
     request.scope["state"][USED_REPLICA] = True
     return url
+
+
+def wants_current(cache_control: str | None, cookies: Mapping[str, str]) -> bool:
+    """A client that asks to revalidate (a reload), or a citizen who has just written: nothing a process keeps
+    in memory answers them."""
+    return revalidation_requested(cache_control) or WROTE_COOKIE in cookies
 
 
 def remember_write(response: Response) -> None:

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from mapapp.core import replica
-from mapapp.core.caching import cache_headers, revalidation_requested
 from mapapp.core.deps import PublicReadSessionDep
 from mapapp.tiles import service
 from mapapp.web import city
@@ -48,11 +47,10 @@ def layer_tile(
     """Reports as points from the street zooms up; below, clusters with their true counts per status group."""
     tile_filters = service.TileFilters(statuses=service.expand_statuses(status), category=category or None, since=since)
     # A citizen who has just submitted, or a client revalidating, gets the layer's version from the database.
-    fresh = revalidation_requested(request.headers.get("cache-control")) or replica.WROTE_COOKIE in request.cookies
+    fresh = replica.wants_current(request.headers.get("cache-control"), request.cookies)
     tile = service.get_tile(
         session, layer=layer, z=z, x=x, y=y, tile_filters=tile_filters, if_none_match=if_none_match, fresh=fresh
     )
     if tile.body is None:
-        return Response(status_code=304, headers=cache_headers(tile.etag))
-    headers = cache_headers(tile.etag) | {"X-Tile-Cache": "hit" if tile.cached else "miss"}
-    return Response(tile.body, media_type=service.MVT_MEDIA_TYPE, headers=headers)
+        return Response(status_code=304, headers=service.response_headers(tile))
+    return Response(tile.body, headers=service.response_headers(tile))

@@ -343,6 +343,27 @@ def tile_cache() -> TileCache:
     return _cache
 
 
+def _from_memory(ctx: LayerContext, tag: str, if_none_match: str | None) -> Tile | None:
+    """A 304 when the client's copy is current, or a hot tile kept in memory; None when it must be built."""
+    if if_none_match and caching.matches(if_none_match, tag):
+        return Tile(body=None, etag=tag)
+    if ctx.hot and (body := tile_cache().get(tag)) is not None:
+        return Tile(body=body, etag=tag, cached=True)
+    return None
+
+
+def remembered_tile(
+    *, layer: str, z: int, x: int, y: int, tile_filters: TileFilters, if_none_match: str | None
+) -> Tile | None:
+    """The answer from this process's memory alone (the layer's version from the last second): a 304 or a hot
+    tile; None when the database must be asked. For the edge in front of the routes (mapapp.tiles.edge)."""
+    check_tile(z, x, y)
+    ctx = contexts.get((layer, tile_filters.category)) if get_settings().tiles_version_seconds > 0 else None
+    if ctx is None:
+        return None
+    return _from_memory(ctx, etag(ctx, tile_filters, z, x, y), if_none_match)
+
+
 def get_tile(
     session: Session,
     *,
@@ -361,15 +382,20 @@ def get_tile(
     check_tile(z, x, y)
     ctx = layer_context(session, layer=layer, category=tile_filters.category, fresh=fresh)
     tag = etag(ctx, tile_filters, z, x, y)
-    if if_none_match and caching.matches(if_none_match, tag):
-        return Tile(body=None, etag=tag)
-    cache = tile_cache() if ctx.hot else None
-    if cache is not None and (body := cache.get(tag)) is not None:
-        return Tile(body=body, etag=tag, cached=True)
+    if (known := _from_memory(ctx, tag, if_none_match)) is not None:
+        return known
     body = build_tile(session, ctx, tile_filters, z, x, y)
-    if cache is not None:
-        cache.put(tag, body)
+    if ctx.hot:
+        tile_cache().put(tag, body)
     return Tile(body=body, etag=tag, cached=False)
+
+
+def response_headers(tile: Tile) -> dict[str, str]:
+    """The headers of a tile's answer (a 304 has no media type), wherever it is answered from."""
+    headers = caching.cache_headers(tile.etag)
+    if tile.body is not None:
+        headers |= {"Content-Type": MVT_MEDIA_TYPE, "X-Tile-Cache": "hit" if tile.cached else "miss"}
+    return headers
 
 
 def tilejson(session: Session, *, layer: str, query: str, bounds: list[float] | None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Vector tiles over the demo city: real PostGIS, real HTTP, tiles decoded with mapbox-vector-tile."""
 
+import asyncio
 import math
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from mapapp.core import status as report_status
 from mapapp.core.db import get_engine, transaction
 from mapapp.core.settings import get_settings
 from mapapp.tiles import service
+from mapapp.tiles.edge import HotTiles
 from mapapp.tiles.models import LEVELS
 
 HALF = service.HALF
@@ -370,6 +372,63 @@ def test_a_hot_tile_is_answered_without_a_query_within_the_version_window(client
         before = client.get(url).headers["etag"]
         submit(client, "drain-grate", 126.978, 37.5665)
         assert client.get(url).headers["etag"] != before
+    finally:
+        execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+
+
+def test_the_edge_answers_hot_tiles_alike_and_leaves_everything_else_to_the_route(client, seeded):
+    """HotTiles (in front of the routes) answers what memory can, with the route's own headers."""
+    service.tile_cache().clear()
+    x, y = tile_of(126.978, 37.5665, 12)
+    execute("UPDATE layers SET state = 'active', active_until = NULL WHERE slug = 'flood'")
+    try:
+        url = f"/tiles/flood/12/{x}/{y}.mvt"
+        built = client.get(url, params={"status": "open"})  # the route: reads the version, builds, keeps
+        remembered = client.get(url, params={"status": "open"})
+        assert (built.headers["x-tile-cache"], remembered.headers["x-tile-cache"]) == ("miss", "hit")
+        same = ("etag", "cache-control", "content-type", "content-security-policy", "x-content-type-options")
+        assert [remembered.headers[h] for h in same] == [built.headers[h] for h in same]
+        assert remembered.content == built.content
+
+        passed_on: list[str] = []
+
+        async def route(scope: Any, receive: Any, send: Any) -> None:
+            passed_on.append(scope["query_string"].decode())
+            await send({"type": "http.response.start", "status": 299, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        def ask(query: str, headers: list[tuple[bytes, bytes]] | None = None, method: str = "GET") -> int:
+            sent: list[dict[str, Any]] = []
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            scope = {
+                "type": "http",
+                "method": method,
+                "path": url,
+                "query_string": query.encode(),
+                "headers": headers or [],
+            }
+            asyncio.run(HotTiles(route)(scope, receive, send))
+            return int(sent[0]["status"])
+
+        assert ask("status=open") == 200 and passed_on == []
+        assert ask("status=open", [(b"if-none-match", built.headers["etag"].encode())]) == 304 and passed_on == []
+        for query, headers in [
+            ("status=open&since=2026-01-01", None),  # not read here
+            ("status=nonsense", None),  # the route says what is wrong
+            ("status=open&category=pothole", None),  # a context not known yet
+            ("status=open", [(b"cache-control", b"no-cache")]),  # a reload
+            ("status=open", [(b"cookie", b"mapapp_wrote=0/16B3748")]),  # a citizen who has just reported
+        ]:
+            assert ask(query, headers) == 299, query
+        assert ask("status=open", method="HEAD") == 299
+        assert len(passed_on) == 6
+        assert client.get(url, params={"status": "nonsense"}).json()["error"]["code"] == "invalid_input"
     finally:
         execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
 
