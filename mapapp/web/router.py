@@ -265,4 +265,4 @@ def reset_password_page(request: Request, lang: str | None = None) -> HTMLRespon
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs() -> HTMLResponse:
     """Swagger UI from our own origin, started by a script file (the CSP allows no inline script)."""
-    return HTMLResponse(templates.get_template("docs.html").render())
+    return HTMLResponse(templates.get_template("docs.html").render(locale="en"))  # the API is documented in English
