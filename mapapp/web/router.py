@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from mapapp.core import i18n
 from mapapp.core import status as report_status
@@ -77,6 +78,23 @@ def _staff_config(locale: str) -> dict[str, Any]:
         "timeZone": zone,
         "zoneName": datetime.now(ZoneInfo(zone)).tzname(),
     }
+
+
+def _desk_config(session: Session, locale: str) -> dict[str, Any]:
+    """The office and triage desks' config: the staff config, their map, and the desks' own words."""
+    # The desks' maps open on the city's own extent, like the public map (no hard-coded centre), and draw
+    # the same base map as the public one (none on a closed network).
+    settings = get_settings()
+    base_map = {"tileUrl": settings.tile_url, "tileAttribution": settings.tile_attribution}
+    config = _staff_config(locale) | {"extent": city.extent(session)} | base_map
+    config["t"] |= desk_words.messages(locale)
+    return config
+
+
+def _staff_page(template: str, locale: str, lang: str | None, *, config: dict[str, Any]) -> HTMLResponse:
+    """A staff page: it shows the config's words, and its script reads the config from the page."""
+    body = templates.get_template(template).render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
 
 
 def _panel(locale: str, *, mode: str, embed: bool) -> str:
@@ -212,54 +230,37 @@ def report_page(
 def office_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """Office staff: log in, see the queue as a list and on a map, move reports along."""
     locale = _locale(request, lang)
-    # The queue map opens on the city's own extent, like the public map (no hard-coded centre).
-    config = _staff_config(locale) | {"extent": city.extent(session)} | _base_map()
-    config["t"] |= desk_words.messages(locale)
-    body = templates.get_template("office.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
-
-
-def _base_map() -> dict[str, str]:
-    # The desks' maps draw the same base map as the public one (none on a closed network).
-    settings = get_settings()
-    return {"tileUrl": settings.tile_url, "tileAttribution": settings.tile_attribution}
+    return _staff_page("office.html", locale, lang, config=_desk_config(session, locale))
 
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """The city's triage team: each report the routing could not place, its candidates, routed in a key or two."""
     locale = _locale(request, lang)
-    config = _staff_config(locale) | {"extent": city.extent(session)} | _base_map()
-    config["t"] |= desk_words.messages(locale)
-    body = templates.get_template("triage.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    return _staff_page("triage.html", locale, lang, config=_desk_config(session, locale))
 
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """City administrators: layers (switch disaster layers), offices and staff, users, triage, boundaries."""
     locale = _locale(request, lang)
-    config = _staff_config(locale)
-    body = templates.get_template("admin.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    return _staff_page("admin.html", locale, lang, config=_staff_config(locale))
 
 
 @router.get("/moderate", response_class=HTMLResponse)
 def moderate_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """Staff: hide reports and photos from the public, approve held photos, edit public descriptions."""
     locale = _locale(request, lang)
-    config = _staff_config(locale)
-    body = templates.get_template("moderate.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    return _staff_page("moderate.html", locale, lang, config=_staff_config(locale))
 
 
 @router.get("/reset-password", response_class=HTMLResponse)
 def reset_password_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """Staff choose a new password with the link an administrator had e-mailed to them."""
     locale = _locale(request, lang)
-    config = _staff_config(locale) | {"errors": i18n.error_messages(locale)}
-    body = templates.get_template("reset.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    return _staff_page(
+        "reset.html", locale, lang, config=_staff_config(locale) | {"errors": i18n.error_messages(locale)}
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)
