@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mapapp.core import i18n
 from mapapp.core import status as report_status
 from mapapp.core.db import transaction
-from mapapp.core.deps import PublicReadSessionDep, SessionDep
+from mapapp.core.deps import PublicReadSessionDep, SessionDep, page_locale
 from mapapp.core.settings import get_settings
 from mapapp.feeds import service as feeds
 from mapapp.intake import staff as intake_staff
@@ -36,12 +36,6 @@ EVENT_LABELS = {
     "status_changed": {"ko": "상태 변경", "en": "Status changed"},
     "note": {"ko": "메모", "en": "Note"},
 }
-
-
-def _locale(request: Request, lang: str | None) -> str:
-    return i18n.choose_locale(
-        lang, request.cookies.get("lang"), request.headers.get("accept-language"), get_settings().default_locale
-    )
 
 
 def _html(body: str, locale: str, lang: str | None) -> HTMLResponse:
@@ -109,7 +103,7 @@ def _panel(locale: str, *, mode: str, embed: bool) -> str:
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, session: PublicReadSessionDep, lang: str | None = None) -> HTMLResponse:
     """The city map: layers, reports by status, and the report form."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     body = pages.map_page(
         locale=locale,
         config={
@@ -137,7 +131,7 @@ def embed(
     lang: str | None = None,
 ) -> HTMLResponse:
     """A compact map of one layer and/or one district, for other sites to frame."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     config: dict[str, Any] = {
         "embed": True,
         "layer": layer,
@@ -171,7 +165,7 @@ def report_page(
     request: Request, session: PublicReadSessionDep, public_id: str, lang: str | None = None
 ) -> HTMLResponse:
     """One report for anyone: photos, status, office and why, timeline, answer and after photo."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     t = i18n.messages(locale)
     feature = queries.public_report(session, public_id=public_id)
     p = feature["properties"]
@@ -229,35 +223,35 @@ def report_page(
 @router.get("/office", response_class=HTMLResponse)
 def office_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """Office staff: log in, see the queue as a list and on a map, move reports along."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     return _staff_page("office.html", locale, lang, config=_desk_config(session, locale))
 
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """The city's triage team: each report the routing could not place, its candidates, routed in a key or two."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     return _staff_page("triage.html", locale, lang, config=_desk_config(session, locale))
 
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """City administrators: layers (switch disaster layers), offices and staff, users, triage, boundaries."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     return _staff_page("admin.html", locale, lang, config=_staff_config(locale))
 
 
 @router.get("/moderate", response_class=HTMLResponse)
 def moderate_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """Staff: hide reports and photos from the public, approve held photos, edit public descriptions."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     return _staff_page("moderate.html", locale, lang, config=_staff_config(locale))
 
 
 @router.get("/reset-password", response_class=HTMLResponse)
 def reset_password_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """Staff choose a new password with the link an administrator had e-mailed to them."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     return _staff_page(
         "reset.html", locale, lang, config=_staff_config(locale) | {"errors": i18n.error_messages(locale)}
     )
