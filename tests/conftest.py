@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, Row, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,18 @@ def shared_data(*parts: str) -> Path:
 
 def database_url(name: str) -> str:
     return make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def sql(url: str, statement: str, **params: Any) -> list[Row[Any]]:
+    """Run one statement on the database at `url` in a transaction of its own, committed; its rows, if any.
+    For the databases the application under test writes to and reads from (a module's demo database)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return result.all() if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 def _admin():  # type: ignore[no-untyped-def]

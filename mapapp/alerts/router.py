@@ -11,10 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from mapapp.alerts import service
 from mapapp.core import i18n
 from mapapp.core.db import transaction
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import SessionDep, page_locale
 from mapapp.core.errors import DomainError, InvalidInput
 from mapapp.core.requests import read_json_object
-from mapapp.core.settings import get_settings
 from mapapp.ratelimit.deps import limit_by_client
 from mapapp.reports.forms import read_urlencoded
 from mapapp.web.router import templates
@@ -67,12 +66,6 @@ WORDS: dict[str, dict[str, str]] = {
     "stop_button": {"ko": "알림 그만 받기", "en": "Stop alerts"},
     "stopped": {"ko": "이 알림은 더 보내지 않습니다.", "en": "You will get no more of these alerts."},
 }
-
-
-def _locale(request: Request, lang: str | None) -> str:
-    return i18n.choose_locale(
-        lang, request.cookies.get("lang"), request.headers.get("accept-language"), get_settings().default_locale
-    )
 
 
 def _words(locale: str) -> dict[str, str]:
@@ -161,7 +154,7 @@ async def subscribe(request: Request) -> JSONResponse:
     """A district, or a point and a radius, and optionally a layer or a category. Nothing is sent until the
     address confirms with the link e-mailed to it; each alert carries a one-click unsubscribe (RFC 8058)."""
     fields = read_json_object(await request.body())
-    draft = _draft(fields, _locale(request, None))
+    draft = _draft(fields, page_locale(request, None))
     await run_in_threadpool(_subscribe, draft)
     return JSONResponse({"status": "confirmation_sent"}, status_code=202)
 
@@ -181,7 +174,7 @@ def preview(
     """The newest reports in the area as the digest e-mail would show them (public fields only)."""
     draft = service.SubscriptionDraft(
         email=None,
-        locale=_locale(request, lang),
+        locale=page_locale(request, lang),
         district=district,
         lat=lat,
         lon=lon,
@@ -214,7 +207,7 @@ def _render(
 @pages.get("", response_class=HTMLResponse)
 def alerts_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """The subscribe form and the feeds, in Korean or English; fields may be pre-filled from the query."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     values = {k: v for k, v in request.query_params.items() if k in (*FIELDS, "area")}
     response = _render(session, locale, values=values)
     if lang in i18n.LOCALES:
@@ -226,7 +219,7 @@ def alerts_page(request: Request, session: SessionDep, lang: str | None = None) 
 async def subscribe_form(request: Request, lang: str | None = None) -> HTMLResponse:
     """The form's POST: 202 with "check your e-mail", or the form again with the problem (422/404)."""
     fields = read_urlencoded(await request.body())
-    locale = fields.get("locale") if fields.get("locale") in i18n.LOCALES else _locale(request, lang)
+    locale = fields.get("locale") if fields.get("locale") in i18n.LOCALES else page_locale(request, lang)
     assert locale is not None
 
     def work() -> HTMLResponse:

@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by routers: the one session (and transaction) of a request."""
+"""FastAPI dependencies shared by routers: the one session (and transaction) of a request, and the language
+a page is answered in."""
 
 from collections.abc import Iterator
 from typing import Annotated
@@ -6,8 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from mapapp.core import replica
+from mapapp.core import i18n, replica
 from mapapp.core.db import read_transaction, transaction
+from mapapp.core.settings import get_settings
 
 
 def get_session() -> Iterator[Session]:
@@ -28,3 +30,10 @@ def get_public_read_session(request: Request) -> Iterator[Session]:
 
 
 PublicReadSessionDep = Annotated[Session, Depends(get_public_read_session)]
+
+
+def page_locale(request: Request, lang: str | None) -> str:
+    """A page's language: the query's `lang`, else the remembered cookie, else the browser's, else the city's."""
+    return i18n.choose_locale(
+        lang, request.cookies.get("lang"), request.headers.get("accept-language"), get_settings().default_locale
+    )

@@ -5,20 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from mapapp.core import i18n
-from mapapp.core.deps import SessionDep
-from mapapp.core.settings import get_settings
+from mapapp.core.deps import SessionDep, page_locale
 from mapapp.feeds import cap, service
 from mapapp.feeds.scope import Scope, near_or_none
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 CACHE = {"Cache-Control": "public, max-age=60"}
-
-
-def _locale(request: Request, lang: str | None) -> str:
-    return i18n.choose_locale(
-        lang, request.cookies.get("lang"), request.headers.get("accept-language"), get_settings().default_locale
-    )
 
 
 def _public(request: Request) -> str:
@@ -48,7 +40,7 @@ def reports_feed(
 ) -> Response:
     """The newest 50 arrivals and resolutions in a layer, a category, a district, an office or around a point
     (any combination), public fields only. Each entry links to the report's page and carries its point (GeoRSS)."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     scope = Scope(layer=layer, category=category, district=district, office=office, near=near_or_none(lat, lon, radius))
     alternate = f"{service.base_url()}/" + (f"?layer={layer}" if layer else "")
     body = service.atom_feed(
@@ -70,7 +62,7 @@ def reports_feed(
 )
 def cap_index(request: Request, session: SessionDep, lang: str | None = None) -> Response:
     """One entry per disaster layer that is on now, linking to its CAP 1.2 alert; empty when none is."""
-    body = service.cap_index(session, locale=_locale(request, lang), self_url=_public(request))
+    body = service.cap_index(session, locale=page_locale(request, lang), self_url=_public(request))
     return Response(body, media_type=service.ATOM, headers=CACHE)
 
 

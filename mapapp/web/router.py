@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
 
 from mapapp.core import i18n
 from mapapp.core import status as report_status
 from mapapp.core.db import transaction
-from mapapp.core.deps import PublicReadSessionDep, SessionDep
+from mapapp.core.deps import PublicReadSessionDep, SessionDep, page_locale
 from mapapp.core.settings import get_settings
 from mapapp.feeds import service as feeds
 from mapapp.intake import staff as intake_staff
@@ -35,12 +36,6 @@ EVENT_LABELS = {
     "status_changed": {"ko": "상태 변경", "en": "Status changed"},
     "note": {"ko": "메모", "en": "Note"},
 }
-
-
-def _locale(request: Request, lang: str | None) -> str:
-    return i18n.choose_locale(
-        lang, request.cookies.get("lang"), request.headers.get("accept-language"), get_settings().default_locale
-    )
 
 
 def _html(body: str, locale: str, lang: str | None) -> HTMLResponse:
@@ -79,6 +74,23 @@ def _staff_config(locale: str) -> dict[str, Any]:
     }
 
 
+def _desk_config(session: Session, locale: str) -> dict[str, Any]:
+    """The office and triage desks' config: the staff config, their map, and the desks' own words."""
+    # The desks' maps open on the city's own extent, like the public map (no hard-coded centre), and draw
+    # the same base map as the public one (none on a closed network).
+    settings = get_settings()
+    base_map = {"tileUrl": settings.tile_url, "tileAttribution": settings.tile_attribution}
+    config = _staff_config(locale) | {"extent": city.extent(session)} | base_map
+    config["t"] |= desk_words.messages(locale)
+    return config
+
+
+def _staff_page(template: str, locale: str, lang: str | None, *, config: dict[str, Any]) -> HTMLResponse:
+    """A staff page: it shows the config's words, and its script reads the config from the page."""
+    body = templates.get_template(template).render(locale=locale, t=config["t"], config=config)
+    return _html(body, locale, lang)
+
+
 def _panel(locale: str, *, mode: str, embed: bool) -> str:
     return templates.get_template("panel.html").render(
         t=i18n.messages(locale) | pages.map_messages(locale),
@@ -91,7 +103,7 @@ def _panel(locale: str, *, mode: str, embed: bool) -> str:
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request, session: PublicReadSessionDep, lang: str | None = None) -> HTMLResponse:
     """The city map: layers, reports by status, and the report form."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     body = pages.map_page(
         locale=locale,
         config={
@@ -119,7 +131,7 @@ def embed(
     lang: str | None = None,
 ) -> HTMLResponse:
     """A compact map of one layer and/or one district, for other sites to frame."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     config: dict[str, Any] = {
         "embed": True,
         "layer": layer,
@@ -153,7 +165,7 @@ def report_page(
     request: Request, session: PublicReadSessionDep, public_id: str, lang: str | None = None
 ) -> HTMLResponse:
     """One report for anyone: photos, status, office and why, timeline, answer and after photo."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     t = i18n.messages(locale)
     feature = queries.public_report(session, public_id=public_id)
     p = feature["properties"]
@@ -211,58 +223,41 @@ def report_page(
 @router.get("/office", response_class=HTMLResponse)
 def office_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """Office staff: log in, see the queue as a list and on a map, move reports along."""
-    locale = _locale(request, lang)
-    # The queue map opens on the city's own extent, like the public map (no hard-coded centre).
-    config = _staff_config(locale) | {"extent": city.extent(session)} | _base_map()
-    config["t"] |= desk_words.messages(locale)
-    body = templates.get_template("office.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
-
-
-def _base_map() -> dict[str, str]:
-    # The desks' maps draw the same base map as the public one (none on a closed network).
-    settings = get_settings()
-    return {"tileUrl": settings.tile_url, "tileAttribution": settings.tile_attribution}
+    locale = page_locale(request, lang)
+    return _staff_page("office.html", locale, lang, config=_desk_config(session, locale))
 
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage_page(request: Request, session: SessionDep, lang: str | None = None) -> HTMLResponse:
     """The city's triage team: each report the routing could not place, its candidates, routed in a key or two."""
-    locale = _locale(request, lang)
-    config = _staff_config(locale) | {"extent": city.extent(session)} | _base_map()
-    config["t"] |= desk_words.messages(locale)
-    body = templates.get_template("triage.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    locale = page_locale(request, lang)
+    return _staff_page("triage.html", locale, lang, config=_desk_config(session, locale))
 
 
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """City administrators: layers (switch disaster layers), offices and staff, users, triage, boundaries."""
-    locale = _locale(request, lang)
-    config = _staff_config(locale)
-    body = templates.get_template("admin.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    locale = page_locale(request, lang)
+    return _staff_page("admin.html", locale, lang, config=_staff_config(locale))
 
 
 @router.get("/moderate", response_class=HTMLResponse)
 def moderate_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """Staff: hide reports and photos from the public, approve held photos, edit public descriptions."""
-    locale = _locale(request, lang)
-    config = _staff_config(locale)
-    body = templates.get_template("moderate.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    locale = page_locale(request, lang)
+    return _staff_page("moderate.html", locale, lang, config=_staff_config(locale))
 
 
 @router.get("/reset-password", response_class=HTMLResponse)
 def reset_password_page(request: Request, lang: str | None = None) -> HTMLResponse:
     """Staff choose a new password with the link an administrator had e-mailed to them."""
-    locale = _locale(request, lang)
-    config = _staff_config(locale) | {"errors": i18n.error_messages(locale)}
-    body = templates.get_template("reset.html").render(locale=locale, t=config["t"], config=config)
-    return _html(body, locale, lang)
+    locale = page_locale(request, lang)
+    return _staff_page(
+        "reset.html", locale, lang, config=_staff_config(locale) | {"errors": i18n.error_messages(locale)}
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs() -> HTMLResponse:
     """Swagger UI from our own origin, started by a script file (the CSP allows no inline script)."""
-    return HTMLResponse(templates.get_template("docs.html").render())
+    return HTMLResponse(templates.get_template("docs.html").render(locale="en"))  # the API is documented in English

@@ -12,12 +12,12 @@ from sqlalchemy import text
 from mapapp.core import i18n
 from mapapp.core import status as report_status
 from mapapp.core.db import get_engine
-from mapapp.core.deps import SessionDep
+from mapapp.core.deps import SessionDep, page_locale
 from mapapp.core.settings import get_settings
 from mapapp.feeds import service as feeds
 from mapapp.reports.models import CLOSE_REASONS
 from mapapp.stats import listing, service, words
-from mapapp.web.router import _html, _locale, local_time, templates
+from mapapp.web.router import _html, local_time, templates
 from mapapp.web.security import csp_nonce
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +48,7 @@ def stats_page(
     lang: str | None = None,
 ) -> HTMLResponse:
     """The public dashboard: figures, charts with their tables, and the districts coloured by an indicator."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     w = words.words(locale)
     if scopecode and ":" in scopecode:
         scope, code = scopecode.split(":", 1)
@@ -117,7 +117,7 @@ def reports_list_page(
     lang: str | None = None,
 ) -> HTMLResponse:
     """Every report, newest first, filtered like the map and searched by text or place; each links to its page."""
-    locale = _locale(request, lang)
+    locale = page_locale(request, lang)
     w = words.words(locale)
     t = i18n.messages(locale)
     page = listing.list_reports(

@@ -2,62 +2,23 @@
 administrator's invitation (an account made without a password) is the same link."""
 
 import re
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from mapapp.accounts import service as accounts
-from mapapp.core.db import get_engine, transaction
-from mapapp.core.settings import get_settings
-from mapapp.notify import service as outbox
-from mapapp.notify.senders import NetworkSender
-from tests.notify.sinks import free_port
+from mapapp.core.db import transaction
+from tests.notify.sinks import deliver, receiving_smtp, smtp_settings
 
 PASSWORD = "a long enough password"
 
 
-class Inbox:
-    """Every message as received: envelope recipient, headers and body."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(
-            {
-                "to": envelope.rcpt_tos[0],
-                "subject": str(msg["subject"]),
-                "message_id": str(msg["message-id"]),
-                "body": msg.get_content(),
-            }
-        )
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp(monkeypatch):
-    port = free_port()
-    monkeypatch.setenv("MAPAPP_SMTP_PORT", str(port))
-    monkeypatch.setenv("MAPAPP_PUBLIC_BASE_URL", "https://map.city.example")
-    get_settings.cache_clear()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox
-    controller.stop()
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def deliver() -> None:
-    sender = NetworkSender()
-    try:
-        with get_engine().connect() as conn:
-            outbox.deliver_due(conn, sender=sender)
-    finally:
-        sender.close()
+    with (
+        smtp_settings(monkeypatch, MAPAPP_PUBLIC_BASE_URL="https://map.city.example") as port,
+        receiving_smtp(port) as inbox,
+    ):
+        yield inbox
 
 
 def link_token(message: dict[str, str]) -> str:

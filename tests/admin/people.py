@@ -1,5 +1,5 @@
-"""Staff of every role, logged in with bearer tokens: the authorization matrices of the admin desk and
-moderation use them."""
+"""Staff of every role, logged in with bearer tokens: the authorization matrices of the admin desk,
+moderation and the office workflow use them."""
 
 from mapapp.accounts import service as accounts
 from mapapp.core.db import transaction
@@ -18,10 +18,10 @@ PEOPLE = {
 WHO = [*PEOPLE, None]
 
 
-def log_everyone_in(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Create the people of PEOPLE and log each in; their bearer tokens by name."""
+def log_everyone_in(client, people: dict[str, tuple[str, str, str | None]] = PEOPLE) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Create the people (name: e-mail, role, office slug) and log each in; their bearer tokens by name."""
     with transaction() as session:
-        for email, role, office in PEOPLE.values():
+        for email, role, office in people.values():
             accounts.create_user(
                 session,
                 email=email,
@@ -31,11 +31,11 @@ def log_everyone_in(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
                 office_id=office_id(session, office),
             )
     out = {}
-    for who, (email, _, _) in PEOPLE.items():
+    for who, (email, _, _) in people.items():
         response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
         assert response.status_code == 200, response.text
         out[who] = response.json()["token"]
-    client.cookies.clear()
+    client.cookies.clear()  # the API is used with bearer tokens here; cookies are tested on their own
     return out
 
 

@@ -3,25 +3,16 @@
 import re
 
 import pytest
-from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from mapapp.cli import app as cli
 from tests.admin.people import GANGNAM, MAPO, PEOPLE, WHO, auth, log_everyone_in
+from tests.conftest import sql
 
 
 @pytest.fixture(scope="module")
 def tokens(client, demo_db):
     return log_everyone_in(client)
-
-
-def sql(demo_db, query, **params):
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        result = conn.execute(text(query), params)
-        rows = result.all() if result.returns_rows else []
-    engine.dispose()
-    return rows
 
 
 def user_id(client, tokens, email):

@@ -5,14 +5,11 @@ the real `mapapp worker` process: one report comes alone, several at once come a
 import os
 import re
 import time
-from email import message_from_bytes, policy
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from tests.notify.sinks import free_port
+from tests.notify.sinks import free_port, receiving_smtp
 from tests.notify.test_worker import WorkerProcess, wait_until
 
 SUBSCRIBER = "alerts.fan@example.org"
@@ -22,51 +19,25 @@ GANGNAM = {"lat": 37.5172, "lon": 127.0473}
 INTERVAL = 5  # seconds between alert passes: what arrives within one pass is one digest
 
 
-class Inbox:
-    """A real SMTP server's handler that keeps every message, headers and all."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(
-            {
-                "to": envelope.rcpt_tos[0],
-                "subject": str(msg["subject"]),
-                "body": msg.get_content(),
-                "unsubscribe": re.sub(r"\s+", "", str(msg["list-unsubscribe"] or "")),
-                "unsubscribe_post": str(msg["list-unsubscribe-post"] or ""),
-            }
-        )
-        return "250 OK"
-
-    def to(self, address: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["to"] == address]
-
-
 @pytest.fixture
 def mail_and_worker(demo_db, tmp_path):
     port = free_port()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    env = {
-        **os.environ,
-        "MAPAPP_DATABASE_URL": demo_db,
-        "MAPAPP_SMTP_HOST": "127.0.0.1",
-        "MAPAPP_SMTP_PORT": str(port),
-        "MAPAPP_NOTIFY_RETRY_BASE_SECONDS": "0.2",
-        "MAPAPP_PHOTO_CLEANUP_INTERVAL_SECONDS": "0",
-        "MAPAPP_ALERTS_INTERVAL_SECONDS": str(INTERVAL),
-    }
-    worker = WorkerProcess(env, tmp_path / "worker.log")
-    try:
-        wait_until(worker.started, 60, "the worker to start")
-        yield inbox, worker
-    finally:
-        worker.stop()
-        controller.stop()
+    with receiving_smtp(port) as inbox:
+        env = {
+            **os.environ,
+            "MAPAPP_DATABASE_URL": demo_db,
+            "MAPAPP_SMTP_HOST": "127.0.0.1",
+            "MAPAPP_SMTP_PORT": str(port),
+            "MAPAPP_NOTIFY_RETRY_BASE_SECONDS": "0.2",
+            "MAPAPP_PHOTO_CLEANUP_INTERVAL_SECONDS": "0",
+            "MAPAPP_ALERTS_INTERVAL_SECONDS": str(INTERVAL),
+        }
+        worker = WorkerProcess(env, tmp_path / "worker.log")
+        try:
+            wait_until(worker.started, 60, "the worker to start")
+            yield inbox, worker
+        finally:
+            worker.stop()
 
 
 def submit(client, where, **fields) -> str:

@@ -8,27 +8,17 @@ from pathlib import Path
 import feedparser
 import pytest
 from lxml import etree
-from sqlalchemy import create_engine, text
 
 from mapapp.core.actors import Actor
 from mapapp.core.db import transaction
 from mapapp.layers import service as layers
+from tests.conftest import sql
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 CAP_XSD = Path(__file__).with_name("CAP-v1.2.xsd")
 ADMIN = Actor(user_id=0, email="admin@city.example", role="admin", office_id=None)
 MAPO = {"lat": 37.5663, "lon": 126.9016}  # in Mapo-gu (11440)
-
-
-def sql(url, statement, **params):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def submit(client, **fields):

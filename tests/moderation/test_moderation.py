@@ -6,9 +6,9 @@ import math
 
 import mapbox_vector_tile
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.admin.people import WHO, auth, log_everyone_in, new_report
+from tests.conftest import sql
 from tests.factories import make_photo
 
 LAT, LON = 37.5663, 126.9016  # Mapo-gu: a pothole goes to 11440-roads
@@ -18,15 +18,6 @@ AROUND = f"{LON - 0.003},{LAT - 0.003},{LON + 0.003},{LAT + 0.003}"  # a box for
 @pytest.fixture(scope="module")
 def tokens(client, demo_db):
     return log_everyone_in(client)
-
-
-def sql(demo_db, query, **params):
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        result = conn.execute(text(query), params)
-        rows = result.all() if result.returns_rows else []
-    engine.dispose()
-    return rows
 
 
 def with_photos(client, n=2, category="pothole", lat=LAT, lon=LON, shade=90):

@@ -1,5 +1,6 @@
-"""A real local SMTP server (aiosmtpd) and a real local webhook server that count what they receive by
-message id (the e-mail Message-ID, the X-Mapapp-Delivery header): how duplicates are found."""
+"""Real local servers for what the outbox sends: an SMTP server that keeps every message (`receiving_smtp`,
+with `smtp_settings` pointing the settings at it), and an SMTP and a webhook server that count what they
+receive by message id (the e-mail Message-ID, the X-Mapapp-Delivery header): how duplicates are found."""
 
 import http.server
 import re
@@ -7,15 +8,89 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
+
+from mapapp.core.db import get_engine
+from mapapp.core.settings import get_settings
+from mapapp.notify import service as outbox
+from mapapp.notify.senders import NetworkSender
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+class Inbox:
+    """Every message as received: the raw bytes, and its envelope recipient, headers and body."""
+
+    def __init__(self) -> None:
+        self.raw: list[bytes] = []
+        self.messages: list[dict[str, str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.raw.append(envelope.content)
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(
+            {
+                "to": envelope.rcpt_tos[0],
+                "subject": str(msg["subject"]),
+                "message_id": str(msg["message-id"]),
+                "body": msg.get_content(),
+                "unsubscribe": re.sub(r"\s+", "", str(msg["list-unsubscribe"] or "")),  # a long header is folded
+                "unsubscribe_post": str(msg["list-unsubscribe-post"] or ""),
+            }
+        )
+        return "250 OK"
+
+    def to(self, address: str) -> list[dict[str, str]]:
+        return [m for m in self.messages if m["to"] == address]
+
+
+@contextmanager
+def receiving_smtp(port: int) -> Iterator[Inbox]:
+    """A real SMTP server on a local port, its inbox kept; stopped on leaving."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def smtp_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Iterator[int]:
+    """The settings pointing at a free local SMTP port (nothing listens there yet), with `env` besides; the
+    port. The settings are as before on leaving."""
+    port = free_port()
+    monkeypatch.setenv("MAPAPP_SMTP_PORT", str(port))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        yield port
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def deliver() -> tuple[int, int]:
+    """One pass of the worker over the outbox, through the network senders: how many sent, how many failed."""
+    sender = NetworkSender()
+    try:
+        with get_engine().connect() as conn:
+            done = outbox.deliver_due(conn, sender=sender)
+    finally:
+        sender.close()
+    return done.sent, done.failed
 
 
 class _Inbox:

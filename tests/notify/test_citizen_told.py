@@ -6,68 +6,23 @@ from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from mapapp.accounts import service as accounts
-from mapapp.core.db import get_engine, transaction
+from mapapp.core.db import transaction
 from mapapp.core.settings import get_settings
-from mapapp.notify import service as outbox
 from mapapp.notify.senders import NetworkSender
-from tests.notify.sinks import free_port
+from tests.notify.sinks import deliver, receiving_smtp, smtp_settings
 
 STAFF_EMAIL = "kim.minsu.admin@city.example"
 STAFF_NAME = "Kim Minsu"
 PASSWORD = "a long enough password"
 
 
-class Inbox:
-    """Keeps every message as received, headers and all."""
-
-    def __init__(self) -> None:
-        self.raw: list[bytes] = []
-        self.messages: list[dict[str, Any]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.raw.append(envelope.content)
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(
-            {
-                "to": envelope.rcpt_tos[0],
-                "subject": str(msg["subject"]),
-                "body": msg.get_content(),
-                "unsubscribe": str(msg["list-unsubscribe"] or "").strip(),  # a long header is folded
-                "unsubscribe_post": str(msg["list-unsubscribe-post"] or ""),
-            }
-        )
-        return "250 OK"
-
-    def to(self, address: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages if m["to"] == address]
-
-
 @pytest.fixture
 def smtp(monkeypatch):
     """A real SMTP server on a local port, and the settings pointing at it."""
-    port = free_port()
-    monkeypatch.setenv("MAPAPP_SMTP_PORT", str(port))
-    monkeypatch.setenv("MAPAPP_NOTIFY_RETRY_BASE_SECONDS", "0")
-    get_settings.cache_clear()
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox
-    controller.stop()
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def deliver() -> None:
-    sender = NetworkSender()
-    try:
-        with get_engine().connect() as conn:
-            outbox.deliver_due(conn, sender=sender)
-    finally:
-        sender.close()
+    with smtp_settings(monkeypatch, MAPAPP_NOTIFY_RETRY_BASE_SECONDS="0") as port, receiving_smtp(port) as inbox:
+        yield inbox
 
 
 @pytest.fixture

@@ -6,80 +6,32 @@ import hmac
 import http.server
 import json
 import re
-import socket
 import threading
 from typing import ClassVar
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
 
-from mapapp.core.db import get_engine, transaction
+from mapapp.core.db import transaction
 from mapapp.core.settings import get_settings
 from mapapp.notify import service as outbox
-from mapapp.notify.senders import NetworkSender
+from tests.conftest import sql
 from tests.factories import office_id
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[dict[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        from email import message_from_bytes, policy
-
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append(
-            {
-                "to": envelope.rcpt_tos[0],
-                "subject": str(msg["subject"]),
-                "body": msg.get_content(),
-                "id": str(msg["message-id"]),
-            }
-        )
-        return "250 OK"
+from tests.notify.sinks import deliver, free_port, receiving_smtp, smtp_settings
 
 
 @pytest.fixture
 def relay(monkeypatch):
     """Settings pointing at a local SMTP port (started by the test when it wants the relay up)."""
-    port = free_port()
-    monkeypatch.setenv("MAPAPP_SMTP_PORT", str(port))
-    monkeypatch.setenv("MAPAPP_NOTIFY_RETRY_BASE_SECONDS", "0")
-    get_settings.cache_clear()
-    yield port
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
-def deliver() -> tuple[int, int]:
-    sender = NetworkSender()
-    try:
-        with get_engine().connect() as conn:
-            done = outbox.deliver_due(conn, sender=sender)
-    finally:
-        sender.close()
-    return done.sent, done.failed
+    with smtp_settings(monkeypatch, MAPAPP_NOTIFY_RETRY_BASE_SECONDS="0") as port:
+        yield port
 
 
 def pending(demo_db, channel="email"):
-    engine = create_engine(demo_db)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT recipient, attempts, last_error FROM outbox WHERE status = 'pending' "
-                "AND channel = :c ORDER BY id"
-            ),
-            {"c": channel},
-        ).all()
-    engine.dispose()
-    return rows
+    return sql(
+        demo_db,
+        "SELECT recipient, attempts, last_error FROM outbox WHERE status = 'pending' AND channel = :c ORDER BY id",
+        c=channel,
+    )
 
 
 def test_the_citizen_is_told_and_nothing_is_lost_while_smtp_is_down(client, demo_db, relay):
@@ -102,17 +54,12 @@ def test_the_citizen_is_told_and_nothing_is_lost_while_smtp_is_down(client, demo
     [(recipient, attempts, error)] = pending(demo_db)
     assert recipient == "citizen.one@example.org" and attempts == 1 and "Connection" in error
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=relay)
-    controller.start()
-    try:
+    with receiving_smtp(relay) as inbox:
         assert deliver() == (1, 0)
-    finally:
-        controller.stop()
     assert pending(demo_db) == []
     [mail] = inbox.messages
     assert mail["to"] == "citizen.one@example.org" and mail["subject"].startswith("[신고 접수]")
-    assert re.fullmatch(r"<outbox-\d+\.[0-9a-f]{16}@localhost>", mail["id"])  # the id a receiver dedupes on
+    assert re.fullmatch(r"<outbox-\d+\.[0-9a-f]{16}@localhost>", mail["message_id"])  # the id a receiver dedupes on
     assert public_id in mail["body"] and "마포구" in mail["body"]
 
 
@@ -149,14 +96,9 @@ def test_acknowledged_and_resolved_are_told_in_the_citizens_language(client, dem
             client.post(f"/api/reports/{public_id}/status", json={"to": to, **extra}, headers=headers).status_code
             == 200
         )
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=relay)
-    controller.start()
-    try:
+    with receiving_smtp(relay) as inbox:
         deliver()
-    finally:
-        controller.stop()
-    mine = [m for m in inbox.messages if m["to"] == "visitor@example.org"]
+    mine = inbox.to("visitor@example.org")
     assert [m["subject"].split("]")[0] for m in mine] == [
         "[Report received",
         "[Report acknowledged",
@@ -209,10 +151,7 @@ def test_webhooks_are_signed_and_retried_until_the_target_is_back(client, demo_d
 
 
 def test_the_office_is_told_of_a_new_report(client, demo_db, relay):
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE offices SET email = 'roads@gangnam.example' WHERE slug = '11680-roads'"))
-    engine.dispose()
+    sql(demo_db, "UPDATE offices SET email = 'roads@gangnam.example' WHERE slug = '11680-roads'")
     client.post("/api/reports", json={"layer": "facilities", "category": "pothole", "lat": 37.5172, "lon": 127.0473})
     assert "roads@gangnam.example" in [r[0] for r in pending(demo_db)]
 

@@ -6,8 +6,8 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import create_engine, text
 
+from tests.conftest import sql
 from tests.factories import make_photo
 from tests.notify.test_citizen_told import smtp  # noqa: F401
 from tests.offices.test_workflow import GANGNAM, MAPO, auth, move, new_report, outbox_bodies, tokens  # noqa: F401
@@ -17,15 +17,6 @@ JUNG_DUMPING = {"category": "illegal-dumping", "lat": 37.5641, "lon": 126.9977} 
 
 def detail(client, tokens, who, public_id):  # noqa: F811
     return client.get(f"/api/staff/reports/{public_id}", headers=auth(tokens, who))
-
-
-def sql(demo_db, statement, **params):
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        result = conn.execute(text(statement), params)
-        rows = result.all() if result.returns_rows else []
-    engine.dispose()
-    return rows
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,12 @@
 import re
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from mapapp.accounts import service as accounts
-from mapapp.core.db import transaction
 from mapapp.offices.workflow import TRANSITIONS
-from tests.factories import office_id
+from tests.admin.people import GANGNAM, MAPO, PASSWORD, auth, log_everyone_in, new_report
+from tests.conftest import sql
 
-PASSWORD = "correct horse battery staple"
-MAPO, GANGNAM = "11440-roads", "11680-roads"
+# Their own people (the e-mails are asserted below), with people.PASSWORD.
 PEOPLE = {
     "admin": ("admin@city.example", "admin", None),
     "triage": ("triage@city.example", "triage", None),
@@ -24,44 +21,12 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def tokens(client, demo_db):
-    with transaction() as session:
-        for email, role, office in PEOPLE.values():
-            accounts.create_user(
-                session,
-                email=email,
-                name=email.split("@")[0],
-                role=role,
-                password=PASSWORD,
-                office_id=office_id(session, office),
-            )
-    out = {}
-    for who, (email, _, _) in PEOPLE.items():
-        response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        out[who] = response.json()["token"]
-    client.cookies.clear()  # the API is used with bearer tokens here; cookies are tested on their own
-    return out
-
-
-def auth(tokens, who):
-    return {"Authorization": f"Bearer {tokens[who]}"}
-
-
-def new_report(client, category="pothole", lat=37.5663, lon=126.9016):
-    response = client.post("/api/reports", json={"layer": "facilities", "category": category, "lat": lat, "lon": lon})
-    assert response.status_code == 201
-    return response.json()["id"]
+    return log_everyone_in(client, PEOPLE)
 
 
 def outbox_bodies(demo_db, recipient):
     """The e-mails waiting for `recipient`, oldest first."""
-    engine = create_engine(demo_db)
-    with engine.connect() as conn:
-        found = list(
-            conn.execute(text("SELECT body FROM outbox WHERE recipient = :r ORDER BY id"), {"r": recipient}).scalars()
-        )
-    engine.dispose()
-    return found
+    return [body for (body,) in sql(demo_db, "SELECT body FROM outbox WHERE recipient = :r ORDER BY id", r=recipient)]
 
 
 def reopen_token(demo_db, recipient):
@@ -201,16 +166,12 @@ def test_a_triage_decision_is_recorded_as_manual(client, tokens, demo_db):
     assert routed.status_code == 200 and routed.json()["status"] == "routed"
     public = client.get(f"/api/reports/{public_id}").json()["properties"]
     assert public["routing"]["manual"] is True and "roads will do it" in public["routing"]["reason"]["en"]
-    engine = create_engine(demo_db)
-    with engine.connect() as conn:
-        decided_by = conn.execute(
-            text(
-                "SELECT decided_by FROM routing_decisions d JOIN reports r ON r.id = "
-                "d.report_id WHERE r.public_id = :p ORDER BY d.id DESC LIMIT 1"
-            ),
-            {"p": public_id},
-        ).scalar_one()
-    engine.dispose()
+    [(decided_by,)] = sql(
+        demo_db,
+        "SELECT decided_by FROM routing_decisions d JOIN reports r ON r.id = "
+        "d.report_id WHERE r.public_id = :p ORDER BY d.id DESC LIMIT 1",
+        p=public_id,
+    )
     assert decided_by == "triage@city.example"
 
 
@@ -278,10 +239,7 @@ def test_an_administrator_opens_and_closes_a_disaster_layer(client, tokens, demo
         "/api/reports", json={"layer": "flood", "category": "blocked-storm-drain", "lat": 37.5663, "lon": 126.9016}
     )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "layer_inactive"
-    engine = create_engine(demo_db)
-    with engine.connect() as conn:
-        kinds = conn.execute(text("SELECT kind, actor FROM layer_events ORDER BY id")).all()
-    engine.dispose()
+    kinds = sql(demo_db, "SELECT kind, actor FROM layer_events ORDER BY id")
     assert kinds[-2:] == [("activated", "admin@city.example"), ("deactivated", "admin@city.example")]
 
 
@@ -293,10 +251,8 @@ def test_a_layer_past_its_end_time_closes_by_itself(client, tokens, demo_db):
     rocks = client.post(
         "/api/reports", json={"layer": "slope", "category": "fallen-rocks", "lat": 37.5663, "lon": 126.9016}
     ).json()["id"]
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:  # the end time passes (nobody switches the layer off)
-        conn.execute(text("UPDATE layers SET active_until = now() - interval '1 minute' WHERE slug = 'slope'"))
-    engine.dispose()
+    # The end time passes (nobody switches the layer off).
+    sql(demo_db, "UPDATE layers SET active_until = now() - interval '1 minute' WHERE slug = 'slope'")
     try:
         assert "slope" not in [layer["slug"] for layer in client.get("/api/layers").json()["layers"]]
         late = client.post(
@@ -367,15 +323,11 @@ def test_reopening_is_refused_after_the_allowed_days(client, tokens, demo_db):
             "email": "late@example.org",
         },
     ).json()["id"]
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE reports SET status = 'resolved', resolved_at = now() - interval '30 days' WHERE public_id = :p"
-            ),
-            {"p": public_id},
-        )
-    engine.dispose()
+    sql(
+        demo_db,
+        "UPDATE reports SET status = 'resolved', resolved_at = now() - interval '30 days' WHERE public_id = :p",
+        p=public_id,
+    )
     token = reopen_token(demo_db, "late@example.org")
     late = client.post(f"/api/reports/{public_id}/reopen", json={"token": token, "reason": "still"})
     assert late.status_code == 409 and "14 days" in late.json()["error"]["message"]
@@ -430,10 +382,7 @@ EVERY_MOVE = [(start, to) for start, targets in TRANSITIONS.items() for to in ta
 @pytest.mark.parametrize("start, to", EVERY_MOVE, ids=[f"{a}->{b}" for a, b in EVERY_MOVE])
 def test_every_allowed_move(client, tokens, demo_db, start, to):
     public_id = new_report(client)
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE reports SET status = :s WHERE public_id = :p"), {"s": start, "p": public_id})
-    engine.dispose()
+    sql(demo_db, "UPDATE reports SET status = :s WHERE public_id = :p", s=start, p=public_id)
     extra = {
         "assigned": {"assignee": "staff@mapo.example"},
         "resolved": {"public_note": "done"},
@@ -485,10 +434,7 @@ def test_authorization_matrix_of_the_other_staff_endpoints(client, tokens, who):
 
 def test_age_filter_and_log_out(client, tokens, demo_db):
     old = new_report(client)
-    engine = create_engine(demo_db)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE reports SET created_at = now() - interval '5 days' WHERE public_id = :p"), {"p": old})
-    engine.dispose()
+    sql(demo_db, "UPDATE reports SET created_at = now() - interval '5 days' WHERE public_id = :p", p=old)
     aged = client.get(
         f"/api/offices/{MAPO}/queue",
         params={"min_age_hours": 72, "sort": "priority"},
@@ -597,12 +543,7 @@ def test_reopen_by_contact_gives_the_same_answer_to_anyone(client, tokens, demo_
     assert missing.status_code == 422
     reopened = client.post(f"/api/reports/{public_id}/reopen", json={"token": new_token, "reason": "still broken"})
     assert reopened.status_code == 200 and reopened.json()["status"] == "reopened"
-    engine = create_engine(demo_db)
-    with engine.connect() as conn:
-        stored = conn.execute(
-            text("SELECT reopen_token_hash FROM reports WHERE public_id = :p"), {"p": public_id}
-        ).scalar_one()
-    engine.dispose()
+    [(stored,)] = sql(demo_db, "SELECT reopen_token_hash FROM reports WHERE public_id = :p", p=public_id)
     assert stored and new_token not in stored and len(stored) == 64  # only the hash is kept
 
 

@@ -5,19 +5,10 @@ import io
 import json
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from tests.conftest import sql
 
 SECRET_EMAIL = "export.secret@example.org"
-
-
-def sql(url, statement, **params):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def submit(client, **fields):

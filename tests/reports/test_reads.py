@@ -2,22 +2,11 @@
 
 import json
 
-from sqlalchemy import create_engine, text
-
+from tests.conftest import sql
 from tests.factories import make_photo
 
 SECRET_EMAIL, SECRET_PHONE = "hidden.reporter@example.org", "010-9876-5432"
 SECRET_NOTE = "PRIVATE-NOTE-7731"
-
-
-def sql(demo_db, statement, **params):
-    engine = create_engine(demo_db)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
 
 
 def submit(client, **fields):

@@ -4,19 +4,8 @@ agreeing with Open311, and the public list (filters, search, paging, both langua
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, text
-
 from mapapp.stats import service
-
-
-def sql(url, statement, **params):
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
-            return result.all() if result.returns_rows else []
-    finally:
-        engine.dispose()
+from tests.conftest import sql
 
 
 def refreshed():
