@@ -1,6 +1,7 @@
 """Shared set-up for benchmarks: a throw-away database on the configured server, migrated."""
 
 import os
+import socket
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +88,51 @@ def generated_city(reports: int, seed: int = 1) -> str:
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages (the machine is shared: say how busy it was)."""
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class RawHttp:
+    """A keep-alive HTTP/1.1 GET that reads the body straight into one buffer (socket.recv_into), as a browser's
+    network stack does in native code; the other side of a bench reads its bytes through libpq, also native.
+    httpx parses a response in Python: tens of milliseconds on megabytes, the client's cost, not the server's."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.address = (host, port)
+        self.sock: socket.socket | None = None
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.address[0]}\r\n{extra}\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            head += chunk
+        head, _, rest = head.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        if "content-length" not in fields:
+            raise ValueError("RawHttp reads bodies with a Content-Length only")
+        size = int(fields["content-length"])
+        body = bytearray(size)
+        view = memoryview(body)
+        view[: len(rest)] = rest
+        got = len(rest)
+        while got < size:
+            n = self.sock.recv_into(view[got:])
+            if n == 0:
+                raise ConnectionError("closed mid-body")
+            got += n
+        return status, fields, bytes(body)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:

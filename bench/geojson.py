@@ -20,7 +20,7 @@ import psycopg2.extensions
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.common import bench_database, generated_city, load_average, serving
+from bench.common import RawHttp, bench_database, generated_city, load_average, serving
 from mapapp.core.db import get_engine, transaction
 from mapapp.reports.queries import MAX_LIMIT, MEDIA, collection_sql, read_box_first
 
@@ -54,30 +54,38 @@ def box_holding(target: int) -> tuple[tuple[float, float, float, float], int]:
     return box, count
 
 
-def run_box(port: int, cur: psycopg2.extensions.cursor, target: int, repeat: int) -> dict[str, object]:
+def run_box(
+    port: int, cur: psycopg2.extensions.cursor, target: int, repeat: int, client_kind: str = "raw"
+) -> dict[str, object]:
     box, count = box_holding(target)
     limit = min(target, MAX_LIMIT)
-    url = f"http://127.0.0.1:{port}/api/reports?bbox={','.join(f'{v:.6f}' for v in box)}&limit={limit}"
-    params = {"media": MEDIA, "west": round(box[0], 6), "south": round(box[1], 6), "east": round(box[2], 6)}
-    params |= {"north": round(box[3], 6), "limit": limit + 1}
+    path = f"/api/reports?bbox={','.join(f'{v:.6f}' for v in box)}&limit={limit}"
+    west, south, east, north = (round(v, 6) for v in box)
+    params = {"media": MEDIA, "west": west, "south": south, "east": east, "north": north, "limit": limit + 1}
     with transaction() as session:
-        box_first = read_box_first(session, (params["west"], params["south"], params["east"], params["north"]), limit)
+        box_first = read_box_first(session, (west, south, east, north), limit)
     statement = bare_sql(box_first)
     ours, bare, sizes = [], [], set()
+    raw = RawHttp(port) if client_kind == "raw" else None
     with httpx.Client(timeout=120) as client:
         for i in range(repeat + 2):  # interleaved; the first two of each warm up
             t0 = time.perf_counter()
-            response = client.get(url)
-            ours_body = response.content
+            if raw is not None:
+                status, _, ours_body = raw.get(path)
+            else:
+                response = client.get(f"http://127.0.0.1:{port}{path}")
+                status, ours_body = response.status_code, response.content
             t1 = time.perf_counter()
             cur.execute(statement, params)
             bare_body = cur.fetchone()[2]
             t2 = time.perf_counter()
-            assert response.status_code == 200, response.text[:200]
+            assert status == 200, ours_body[:200]
             if i >= 2:
                 ours.append(t1 - t0)
                 bare.append(t2 - t1)
             sizes.add((len(bytes(bare_body)), len(ours_body)))
+    if raw is not None:
+        raw.close()
     return {
         "target": target,
         "in box": count,
@@ -94,6 +102,9 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--boxes", default="1000,10000,50000", help="reports per box")
+    parser.add_argument(
+        "--client", choices=("raw", "httpx", "both"), default="both", help="how our side reads its answer"
+    )
     args = parser.parse_args()
     with bench_database("mapapp_bench_geojson") as url:
         print(generated_city(args.reports))
@@ -103,17 +114,20 @@ def main() -> None:
         cur = conn.cursor()
         psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cur)  # bytes, as the endpoint takes them
         with serving(url) as port:
+            kinds = ("raw", "httpx") if args.client == "both" else (args.client,)
             rows = [
-                run_box(port, cur, int(target), args.repeat)
+                run_box(port, cur, int(target), args.repeat, kind) | {"client": kind}
                 for target in args.boxes.split(",")
                 if int(target) <= args.reports
+                for kind in kinds
             ]
         conn.close()
         print(f"load average after: {load_average()}")
     for row in rows:
         bare, ours = float(row["bare"]), float(row["ours"])  # type: ignore[arg-type]
         print(
-            f"box of ~{row['target']:,} reports ({row['in box']:,} in it, limit {row['limit']:,}, {row['shape']}; "
+            f"[{row['client']} client] box of ~{row['target']:,} reports ({row['in box']:,} in it, "
+            f"limit {row['limit']:,}, {row['shape']}; "
             f"bytes {row['bytes (bare, ours)']}): bare SQL {bare:7.1f} ms, GET /api/reports {ours:7.1f} ms "
             f"median ({ours / bare:.2f}x bare)"
         )
