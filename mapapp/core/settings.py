@@ -164,10 +164,10 @@ class Settings(BaseSettings):
     tiles_max_zoom: int = Field(default=22, ge=0, le=24)
     tiles_cluster_below_zoom: int = Field(default=15, ge=0, le=17)
     tiles_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
-    # Seconds a process reuses a layer's tile version without asking the database (0: ask every time), so a
-    # cached tile or a 304 needs no query. Writes in the process, and a client asking to revalidate
-    # (Cache-Control: no-cache or max-age=0, or a citizen who has just submitted), ask at once.
-    tiles_version_seconds: float = Field(default=1.0, ge=0, le=60)
+    # Seconds a process reuses a layer's version (the ETags of tiles and GeoJSON) without asking the database
+    # (0: ask every time), so a cached tile or a 304 needs no query. Writes in the process, and a client asking
+    # to revalidate (Cache-Control: no-cache or max-age=0, or a citizen who has just submitted), ask at once.
+    version_seconds: float = Field(default=1.0, ge=0, le=60)
 
     # Staff pages and times (issue 11): the city's time zone; every time on the pages is shown in it, with the zone.
     time_zone: str = "Asia/Seoul"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp import routing
-from mapapp.core import cells, visibility
+from mapapp.core import caching, cells, visibility
 from mapapp.core import status as report_status
 from mapapp.core.errors import InvalidInput
 from mapapp.core.settings import get_settings
@@ -130,9 +130,18 @@ _VERSION_SQL = text("""
 """)
 
 
-def collection_etag(session: Session, *, layer: str | None, query: str) -> str:
-    """A strong ETag for a GeoJSON answer: the version of the reports it can show and the query asked."""
-    version = session.execute(_VERSION_SQL, {"layer": layer}).scalar_one()
+# The versions read within the last second, by layer (None: all layers), as for tiles (core.caching.Recent).
+_versions: caching.Recent[str | None, str] = caching.Recent()
+
+
+def collection_etag(session: Session, *, layer: str | None, query: str, fresh: bool = True) -> str:
+    """A strong ETag for a GeoJSON answer: the version of the reports it can show and the query asked.
+
+    With fresh=False a version read in this process's last second may serve: a 304 then needs no query."""
+    version = None if fresh else _versions.get(layer)
+    if version is None:
+        version = str(session.execute(_VERSION_SQL, {"layer": layer}).scalar_one())
+        _versions.put(layer, version)
     basis = f"{version}|{'&'.join(sorted(query.split('&')))}"
     return f'"g{version}-{hashlib.sha256(basis.encode()).hexdigest()[:24]}"'
 

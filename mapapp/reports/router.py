@@ -153,7 +153,8 @@ def list_reports(
 ) -> Response:
     """Public reports, newest first, built in SQL; follow `links[rel=next]` for the next page."""
     # Revalidation (If-None-Match) answers 304 without reading a report: the tag is the layer's version.
-    tag = queries.collection_etag(session, layer=layer, query=request.url.query)
+    fresh = replica.wants_current(request.headers.get("cache-control"), request.cookies)
+    tag = queries.collection_etag(session, layer=layer, query=request.url.query, fresh=fresh)
     cache = caching.cache_headers(tag)
     if if_none_match and caching.matches(if_none_match, tag):
         return Response(status_code=304, headers=cache)

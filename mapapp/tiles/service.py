@@ -9,13 +9,12 @@ with constants.
 
 import hashlib
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp.core import caching, visibility
@@ -89,51 +88,16 @@ _CONTEXT = text(f"""
 """)  # noqa: S608 - fixed SQL, values bound
 
 
-class ContextCache:
-    """Layer contexts read within the last `tiles_version_seconds`, by (layer, category filter).
-
-    Tile versions change with every report written, in any process; a context reused for a second is at
-    most a second older than the shared caches' own `max-age` already allows. Any commit in this process
-    forgets them all (a report it wrote shows at once here), and a client that asks to revalidate skips them.
-    """
-
-    def __init__(self) -> None:
-        self._contexts: dict[tuple[str, str | None], tuple[float, LayerContext]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str | None]) -> LayerContext | None:
-        entry = self._contexts.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: tuple[str, str | None], ctx: LayerContext, seconds: float) -> None:
-        with self._lock:
-            if len(self._contexts) > 1024:  # category filters are few; a scan of made-up ones must not grow it
-                self._contexts.clear()
-            self._contexts[key] = (time.monotonic() + seconds, ctx)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._contexts.clear()
-
-
-contexts = ContextCache()
-
-
-@event.listens_for(Engine, "commit")
-def _forget_contexts(_conn: object) -> None:
-    """A write committed by this process may have moved a layer's version: read it again."""
-    contexts.clear()
+# The layers' contexts by (layer, category filter), read within the last second (core.caching.Recent).
+contexts: caching.Recent[tuple[str, str | None], LayerContext] = caching.Recent()
 
 
 def layer_context(session: Session, *, layer: str, category: str | None = None, fresh: bool = True) -> LayerContext:
     """The layer, its version and the categories also shown on it; `unknown_layer` when there is none.
 
-    With fresh=False a context read in the last `tiles_version_seconds` may serve (ContextCache)."""
+    With fresh=False a context read in the last `MAPAPP_VERSION_SECONDS` may serve (core.caching.Recent)."""
     key = (layer, category)
-    seconds = get_settings().tiles_version_seconds
-    if not fresh and seconds > 0 and (known := contexts.get(key)) is not None:
+    if not fresh and (known := contexts.get(key)) is not None:
         return known
     row = session.execute(_CONTEXT, {"layer": layer, "category": category}).mappings().first()
     if row is None:
@@ -147,8 +111,7 @@ def layer_context(session: Session, *, layer: str, category: str | None = None, 
         also_category_ids=tuple(row["also_ids"]),
         category_id=row["category_id"],
     )
-    if seconds > 0:
-        contexts.put(key, ctx, seconds)
+    contexts.put(key, ctx)
     return ctx
 
 
@@ -358,7 +321,7 @@ def remembered_tile(
     """The answer from this process's memory alone (the layer's version from the last second): a 304 or a hot
     tile; None when the database must be asked. For the edge in front of the routes (mapapp.tiles.edge)."""
     check_tile(z, x, y)
-    ctx = contexts.get((layer, tile_filters.category)) if get_settings().tiles_version_seconds > 0 else None
+    ctx = contexts.get((layer, tile_filters.category))
     if ctx is None:
         return None
     return _from_memory(ctx, etag(ctx, tile_filters, z, x, y), if_none_match)
@@ -377,7 +340,7 @@ def get_tile(
 ) -> Tile:
     """The tile and its ETag; no body when the client's copy (If-None-Match) is still current.
 
-    With fresh=False the layer's version may come from this process's last second (ContextCache): a hot
+    With fresh=False the layer's version may come from this process's last second (`contexts`): a hot
     tile or a 304 is then answered without a query."""
     check_tile(z, x, y)
     ctx = layer_context(session, layer=layer, category=tile_filters.category, fresh=fresh)

@@ -366,7 +366,7 @@ def test_a_hot_tile_is_answered_without_a_query_within_the_version_window(client
         elsewhere(demo_db, bump, drain)
         newer = client.get(url, headers={"Cache-Control": "no-cache"}).headers["etag"]
         elsewhere(demo_db, bump, drain)
-        time.sleep(get_settings().tiles_version_seconds + 0.1)
+        time.sleep(get_settings().version_seconds + 0.1)
         assert client.get(url).headers["etag"] not in (tag, newer)
         # A write through this process is seen at once, window or not.
         before = client.get(url).headers["etag"]
@@ -499,6 +499,33 @@ def test_geojson_etag_304_and_a_new_etag_when_a_report_changes(client, seeded):
     everything = client.get("/api/reports", params={"limit": 10}).headers["etag"]
     execute("UPDATE reports SET support_count = support_count + 1 WHERE public_id = :p", p=seeded["drain"])
     assert client.get("/api/reports", params={"limit": 10}).headers["etag"] != everything
+
+
+def test_a_geojson_304_within_the_version_window_needs_no_query(client, demo_db):
+    params = {"layer": "facilities", "bbox": "126.9,37.5,127.1,37.6", "limit": 50}
+    light = submit(client, "streetlight-out", 126.9790, 37.5670)
+    tag = client.get("/api/reports", params=params).headers["etag"]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = get_engine(demo_db)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/api/reports", params=params, headers={"If-None-Match": tag}).status_code == 304
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+    # Changed by another process: the kept version serves until the window ends, unless the client revalidates.
+    elsewhere(demo_db, "UPDATE reports SET support_count = support_count + 1 WHERE public_id = %s", light)
+    assert client.get("/api/reports", params=params, headers={"If-None-Match": tag}).status_code == 304
+    revalidated = client.get("/api/reports", params=params, headers={"If-None-Match": tag, "Cache-Control": "no-cache"})
+    assert revalidated.status_code == 200 and revalidated.headers["etag"] != tag
+    elsewhere(demo_db, "UPDATE reports SET support_count = support_count + 1 WHERE public_id = %s", light)
+    time.sleep(get_settings().version_seconds + 0.1)
+    later = client.get("/api/reports", params=params, headers={"If-None-Match": revalidated.headers["etag"]})
+    assert later.status_code == 200
 
 
 @pytest.mark.parametrize("limit", [1, 7, 10000])
