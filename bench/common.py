@@ -1,8 +1,11 @@
 """Shared set-up for benchmarks: a throw-away database on the configured server, migrated."""
 
 import os
+import re
 import socket
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,6 +136,34 @@ class RawHttp:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+
+
+def wrk(port: int, script: str, seconds: int, connections: int, threads: int = 2) -> tuple[float, str, str]:
+    """Requests per second of `wrk` with a Lua `script` against the server on `port`; a summary (p50 latency,
+    non-2xx answers) and whatever the script's done() printed."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            f.name,
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(f.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p50 = re.search(r"50%\s+(\S+)", out)
+    printed = "\n".join(line for line in out.splitlines() if line.startswith("SCRIPT "))
+    return rps, f"p50 {p50.group(1) if p50 else '?'}, non-2xx {errors.group(1) if errors else 0}", printed
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:

@@ -18,7 +18,7 @@ import tempfile
 
 from sqlalchemy.engine import make_url
 
-from bench.common import bench_database, generated_city, load_average, serving
+from bench.common import bench_database, generated_city, load_average, serving, wrk
 from mapapp.cli import default_workers
 
 BOX = (126.88, 37.50, 127.08, 37.60)  # inside the demo city's outline
@@ -83,18 +83,8 @@ def pgbench_tps(url: str, seconds: int, clients: int) -> float:
 
 
 def wrk_rps(port: int, seconds: int, connections: int) -> tuple[float, str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT)
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", f.name, f"http://127.0.0.1:{port}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    return rps, f"p50 {p50.group(1) if p50 else '?'}, non-2xx {errors.group(1) if errors else 0}"
+    rps, summary, _ = wrk(port, WRK_SCRIPT, seconds, connections)
+    return rps, summary
 
 
 def main() -> None:

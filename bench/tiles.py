@@ -19,6 +19,7 @@ cache warm, repeated (up to three times) until a pass finds every tile in the me
 import argparse
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ import psycopg2
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bench.common import bench_database, generated_city, load_average, serving
+from bench.common import bench_database, generated_city, load_average, serving, wrk
 from mapapp.core import status as report_status
 from mapapp.core.db import transaction
 
@@ -270,10 +271,54 @@ def ratio_line(name: str, base: dict[int, list[float]], fast: dict[int, list[flo
     )
 
 
+def trace_script(layer: str, tiles: list[tuple[int, int, int]]) -> str:
+    """wrk's Lua: the trace's tile URLs in turn (each thread from its own place), counting X-Tile-Cache."""
+    paths = ", ".join(f'"/tiles/{layer}/{z}/{x}/{y}.mvt"' for z, x, y in tiles)
+    return (
+        "local threads = {}\n"
+        "function setup(thread) table.insert(threads, thread) end\n"
+        f"paths = {{{paths}}}\n"
+        "function init(args) i = math.random(#paths); hits = 0; misses = 0 end\n"
+        'function request() i = i % #paths + 1; return wrk.format("GET", paths[i]) end\n'
+        "function response(status, headers, body)\n"
+        '  local c = headers["x-tile-cache"] or headers["X-Tile-Cache"]\n'
+        '  if c == "hit" then hits = hits + 1 elseif c == "miss" then misses = misses + 1 end\n'
+        "end\n"
+        "function done(summary, latency, requests)\n"
+        "  local h, m = 0, 0\n"
+        '  for _, t in ipairs(threads) do h = h + t:get("hits"); m = m + t:get("misses") end\n'
+        '  io.write(string.format("SCRIPT hits=%d misses=%d\\n", h, m))\n'
+        "end\n"
+    )
+
+
+def concurrent_passes(port: int, tiles: list[tuple[int, int, int]], seconds: int, connections: int) -> None:
+    """Throughput with `connections` in flight (wrk): flood inactive (never cached) against flood active with
+    its tiles in memory, interleaved A B A B. The switch reaches the server within MAPAPP_VERSION_SECONDS."""
+    script = trace_script("flood", tiles)
+    rates: dict[str, list[float]] = defaultdict(list)
+    for round_ in range(2):
+        for name, state in (("uncached (flood inactive)", "inactive"), ("cache warm (flood active)", "active")):
+            with transaction() as session:
+                switch = "UPDATE layers SET state = :s, active_until = NULL WHERE slug = 'flood'"
+                session.execute(text(switch), {"s": state})
+            time.sleep(2)
+            if state == "active" and round_ == 0:
+                wrk(port, script, 5, connections)  # every process sees every tile once
+            rps, summary, printed = wrk(port, script, seconds, connections)
+            rates[name].append(rps)
+            print(
+                f"wrk {connections} connections, {name}, round {round_ + 1}: {rps:.0f} tiles/s ({summary}; {printed})"
+            )
+    uncached, warm = (statistics.mean(v) for v in rates.values())
+    print(f"concurrent, warm cache vs uncached: {uncached:.0f} -> {warm:.0f} tiles/s ({warm / uncached:.1f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=60, help="trace steps (6 tiles each)")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds of each concurrent (wrk) pass")
     parser.add_argument(
         "--ours-only", type=int, default=0, metavar="N", help="only N passes of our endpoint on facilities"
     )
@@ -342,6 +387,10 @@ def main() -> None:
                 "\n" + ratio_line("flood, warm cache vs uncached (inactive), all zooms", uncached["ours"], warm["ours"])
             )
             print(ratio_line("flood, warm cache vs the first active pass", cold["ours"], warm["ours"]))
+            if shutil.which("wrk"):
+                concurrent_passes(port, tiles, args.wrk_seconds, 8)
+            else:
+                print("wrk not installed (apt-get install wrk): no concurrent passes")
         with transaction() as session:
             session.execute(text("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'"))
             session.execute(text(f"DROP SCHEMA {TIPG_SCHEMA} CASCADE"))
