@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.common import RawHttp, bench_database, generated_city, load_average, serving
+from mapapp.core import visibility
 from mapapp.core.db import get_engine, transaction
 from mapapp.reports.queries import MAX_LIMIT, MEDIA, collection_sql, read_box_first
 
@@ -31,7 +32,7 @@ def bare_sql(box_first: bool) -> str:
     """The endpoint's statement with nothing of the app around it, for psycopg2: the same shape the endpoint
     picks for the box (queries.read_box_first), limit + 1 rows numbered by the window function paging needs,
     the page aggregated in SQL, the last id kept for the next page's cursor."""
-    where = "r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
+    where = f"r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326) AND {visibility.report_public_sql('r')}"
     sql = collection_sql(where, box_first=box_first)
     for name in ("media", "west", "south", "east", "north", "limit"):
         sql = sql.replace(f":{name}", f"%({name})s")
