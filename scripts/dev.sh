@@ -2,6 +2,7 @@
 # Set-up and entry points behind `make run` and `make test`.
 #   scripts/dev.sh run   set everything up, load demo data when empty, serve on 127.0.0.1:8000
 #   scripts/dev.sh test  set everything up (no serving) and run the whole test suite
+#   scripts/dev.sh stack set everything up and start the disaster-day topology (`mapapp stack up`)
 # With MAPAPP_DATABASE_URL set, that database is used and nothing is installed system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -153,7 +154,17 @@ case "$cmd" in
     # The suite makes its own throw-away databases on this server; the demo database is never touched.
     exec .venv/bin/python -m pytest "$@"
     ;;
+  stack)
+    # Issue 14: the whole topology on loopback (primary, replica, PgBouncer, two app processes, a worker,
+    # moto as S3, nginx) in a temporary folder; `mapapp stack down` removes it.
+    setup
+    if ! command -v pgbouncer >/dev/null || ! command -v nginx >/dev/null; then
+      if is_root && is_debian; then apt_install pgbouncer nginx-light;
+      else die "pgbouncer and nginx are needed (Debian: apt-get install pgbouncer nginx-light)"; fi
+    fi
+    exec .venv/bin/mapapp stack up "$@"
+    ;;
   *)
-    die "usage: scripts/dev.sh run|test [pytest args]"
+    die "usage: scripts/dev.sh run|test|stack [args]"
     ;;
 esac
