@@ -6,7 +6,9 @@ table sizes, in Debian's Chromium (Playwright), against the request the map used
 For each size, a database with that many generated reports (`bench_map_<n>`, or the one named with
 --database; BENCH_REUSE=1 and BENCH_KEEP=1 as for every bench), served by `mapapp serve` with its defaults and no
 base-map tiles (no internet here). Each run is a fresh browser context (an empty HTTP cache), 1280 x 900, at the
-city zoom the page opens with. "Represented" is the map's own tally (window.mapapp.complete() and
+city zoom the page opens with; then, in the same page, a zoom to z15 over the densest place and four pans there,
+timed to every tile drawn, with the main thread's long tasks counted. "Represented" is the map's own tally
+(window.mapapp.complete() and
 state.groups.facilities.represented: the clusters' counts plus the points drawn or hidden), checked against a
 count in SQL of the reports the facilities layer shows inside the tiles' box.
 
@@ -69,6 +71,46 @@ OLD_REQUEST = """async (bbox) => {
 }"""
 
 
+# At street zoom over the densest place: the time from a move to every tile of the view in and drawn, the points
+# drawn, and the main thread's long tasks (over 50 ms: a frame the user sees stutter) while it happens.
+STREET_PANS = """async ([lat, lon]) => {
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+  observer.observe({ type: "longtask" });
+  const settled = () => new Promise((resolve) => {
+    const poll = () => (window.mapapp.complete() ? resolve() : setTimeout(poll, 10));
+    setTimeout(poll, 0);
+  });
+  const times = [];
+  let t0 = performance.now();
+  window.mapappMap.setView([lat, lon], 15, { animate: false });
+  await settled();
+  times.push(performance.now() - t0);
+  for (const [dx, dy] of [[300, 0], [0, 300], [-300, 0], [0, -300]]) {
+    t0 = performance.now();
+    window.mapappMap.panBy([dx, dy], { animate: false });
+    await settled();
+    times.push(performance.now() - t0);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
+  const r = window.mapapp.state.groups.facilities.represented;
+  return { times, points: r.points + r.hidden, longest_task: Math.max(0, ...longTasks), long_tasks: longTasks.length };
+}"""
+
+
+def densest_place() -> tuple[float, float]:
+    """The centre (lat, lon) of the z15-sized cell holding the most reports of the facilities layer."""
+    sql = """SELECT ST_Y(p), ST_X(p) FROM (
+               SELECT ST_Transform(
+                          ST_SetSRID(ST_MakePoint(sum(c.sum_x) / sum(c.n), sum(c.sum_y) / sum(c.n)), 3857), 4326) p
+               FROM tile_cells c JOIN layers l ON l.id = c.layer_id
+               WHERE c.level = 15 AND l.slug = 'facilities' GROUP BY c.x, c.y ORDER BY sum(c.n) DESC LIMIT 1) d"""
+    with transaction() as session:
+        lat, lon = session.execute(text(sql)).one()
+    return float(lat), float(lon)
+
+
 def shown_in_box(box: list[float]) -> int:
     """Reports the facilities layer shows inside the box, counted in SQL with the API's own filters."""
     where = filters.Where()
@@ -81,8 +123,10 @@ def shown_in_box(box: list[float]) -> int:
 
 
 def measure(browser: object, base: str, repeat: int) -> list[dict[str, object]]:
-    """`repeat` cold opens of the map, each followed by the old GeoJSON request of the same box."""
+    """`repeat` cold opens of the map, each followed by the old GeoJSON request of the same box, then a zoom to
+    the street over the densest place and four pans there."""
     runs = []
+    street = densest_place()
     for _ in range(repeat):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")  # type: ignore[attr-defined]
         page = context.new_page()
@@ -98,7 +142,8 @@ def measure(browser: object, base: str, repeat: int) -> list[dict[str, object]]:
         page.reload()
         page.wait_for_function("() => window.__mapReadyMs !== undefined", timeout=120_000)
         again = page.evaluate("() => window.__mapReadyMs")
-        runs.append({"ready_ms": ready, "reload_ms": again, "old": old, **phases, **info})
+        pans = page.evaluate(STREET_PANS, list(street))
+        runs.append({"ready_ms": ready, "reload_ms": again, "old": old, "street": pans, **phases, **info})
         context.close()
     return runs
 
@@ -116,7 +161,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     os.environ["MAPAPP_TILE_URL"] = ""  # no base map: nothing from the internet, only our own work is timed
-    rows = []
+    rows: list[str] = []
+    street_rows: list[str] = []
     for size in (int(n) for n in args.reports.split(",")):
         if size_name := named.get(str(size)):
             os.environ["BENCH_DATABASE"] = size_name
@@ -150,12 +196,26 @@ def main() -> None:
                 f"({first['old']['bytes'] / 1e6:.1f} MB) |"  # type: ignore[index]
             )
             print(rows[-1], flush=True)
+            for run in runs:
+                pans = run["street"]
+                moves = ", ".join(f"{t:.0f}" for t in pans["times"])  # type: ignore[index]
+                street_rows.append(
+                    f"| {count:,} | {pans['points']:,} | {moves} ms | "  # type: ignore[index]
+                    f"{pans['long_tasks']} (longest {pans['longest_task']:.0f} ms) |"  # type: ignore[index]
+                )
+                print(street_rows[-1], flush=True)
     print(
         "\n| reports | city view | represented (= SQL count) | open to all represented, cold | of which the page "
         "(DOMContentLoaded) | the tiles, first asked to last in | reload | the old map's GeoJSON request |"
     )
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    print(
+        "\n| reports | points in the street view (z15, densest place) | zoom there, then four 300 px pans: "
+        "move to all drawn (includes the map's 150 ms wait after a move) | long tasks (> 50 ms) |"
+    )
+    print("|---|---|---|---|")
+    print("\n".join(street_rows))
     print(f"load average after: {load_average()}")
 
 
