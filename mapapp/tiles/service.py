@@ -207,7 +207,8 @@ def clusters_from_cells_sql(where: str) -> str:
 
 
 def clusters_from_reports_sql(where: str) -> str:
-    """The same clusters counted from the reports: only for `since`, which no maintained count can answer."""
+    """The same clusters counted from the reports: for `since`, which no maintained count can answer, and for a
+    street-zoom tile too dense for one point per report."""
     cell = f"(2 * {HALF} / 2 ^ :display)"
     return f"""
         WITH bounds AS (SELECT ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS geo)
@@ -219,19 +220,30 @@ def clusters_from_reports_sql(where: str) -> str:
                 SELECT count(*)::int AS count, sum(p.mx) AS sx, sum(p.my) AS sy, {_group_counts("p.status", "1")}
                 FROM (SELECT r.status, ST_X(m) AS mx, ST_Y(m) AS my
                       FROM (SELECT r.*, ST_Transform(r.geom, 3857) AS m FROM reports r, bounds
-                            WHERE r.geom && bounds.geo AND r.updated_at >= :since AND {where}) r) p
+                            WHERE r.geom && bounds.geo AND {where}) r) p
                 GROUP BY floor((p.mx + {HALF}) / {cell}), floor(({HALF} - p.my) / {cell})
             ) g
         ) t
     """  # noqa: S608 - fixed SQL, values bound
 
 
+def more_than_sql(where: str) -> str:
+    """Whether a tile holds more than :cap matching reports, reading at most :cap + 1 of them."""
+    return f"""
+        WITH bounds AS (SELECT ST_Transform(ST_TileEnvelope(:z, :x, :y), 4326) AS geo)
+        SELECT count(*) > :cap FROM (
+            SELECT 1 FROM reports r, bounds WHERE r.geom && bounds.geo AND {where} LIMIT :cap + 1
+        ) r
+    """  # noqa: S608 - fixed SQL, values bound
+
+
 def build_tile(session: Session, ctx: LayerContext, tile_filters: TileFilters, z: int, x: int, y: int) -> bytes:
     """The MVT bytes of one tile."""
     params: dict[str, Any] = {"z": z, "x": x, "y": y}
-    if z < get_settings().tiles_cluster_below_zoom:
+    settings = get_settings()
+    if z < settings.tiles_cluster_below_zoom:
         if tile_filters.since is not None:
-            where = _where("r", ctx, tile_filters, params)
+            where = _where("r", ctx, tile_filters, params) + " AND r.updated_at >= :since"
             params |= {"since": tile_filters.since, "display": min(z + CLUSTER_SHIFT, 30)}
             sql = clusters_from_reports_sql(where)
         else:
@@ -252,8 +264,14 @@ def build_tile(session: Session, ctx: LayerContext, tile_filters: TileFilters, z
         if tile_filters.since is not None:
             where += " AND r.updated_at >= :since"
             params["since"] = tile_filters.since
-        params["margin"] = BUFFER / EXTENT
-        sql = points_sql(where)
+        params["cap"] = settings.tiles_max_points
+        if session.execute(text(more_than_sql(where)), params).scalar():
+            # Too many points to draw smoothly: true-count clusters of this tile's own reports instead.
+            params["display"] = min(z + CLUSTER_SHIFT, 30)
+            sql = clusters_from_reports_sql(where)
+        else:
+            params["margin"] = BUFFER / EXTENT
+            sql = points_sql(where)
     body = session.execute(text(sql), params).scalar()
     return bytes(body or b"")
 
@@ -391,14 +409,15 @@ def tilejson(session: Session, *, layer: str, query: str, bounds: list[float] | 
         "vector_layers": [
             {
                 "id": CLUSTERS_LAYER,
-                "description": "Every matching report, counted per cell (its true count), below the street zooms",
+                "description": "Every matching report, counted per cell (its true count): below the street zooms, "
+                f"and at any zoom in a tile that would hold more than {settings.tiles_max_points} points",
                 "minzoom": settings.tiles_min_zoom,
-                "maxzoom": max(low - 1, settings.tiles_min_zoom),
+                "maxzoom": settings.tiles_max_zoom,
                 "fields": cluster_fields,
             },
             {
                 "id": POINTS_LAYER,
-                "description": "One point per report",
+                "description": "One point per report, from the street zooms on (unless the tile is too dense)",
                 "minzoom": low,
                 "maxzoom": settings.tiles_max_zoom,
                 "fields": point_fields,

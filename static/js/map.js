@@ -46,7 +46,15 @@
     return m;
   }
 
-  // Every report below the street zooms is in a cluster with its true count; a click zooms in on it.
+  // Where a cluster's click goes: two zooms in, and no further than the street zooms where points begin (a
+  // lone report goes straight there); in a street tile too dense for points (clusters there too), two zooms in.
+  function zoomInFrom(zoom, lone) {
+    if (zoom < C.clusterBelowZoom) return lone ? C.clusterBelowZoom : Math.min(zoom + 2, C.clusterBelowZoom);
+    return Math.min(zoom + 2, state.map.getMaxZoom());
+  }
+
+  // Every report below the street zooms, and in street tiles too dense for points, is in a cluster with its
+  // true count; a click zooms in on it.
   function clusterMarker(feature) {
     const n = feature.properties.count;
     const [lon, lat] = feature.geometry.coordinates;
@@ -59,7 +67,7 @@
       });
       dot.feature = { type: "Feature", id: null, geometry: feature.geometry, properties: feature.properties };
       dot.clusterCount = 1;
-      dot.on("click", () => state.map.setView(dot.getLatLng(), C.clusterBelowZoom));
+      dot.on("click", () => state.map.setView(dot.getLatLng(), zoomInFrom(state.map.getZoom(), true)));
       return dot;
     }
     const label = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n);
@@ -71,7 +79,7 @@
     });
     m.feature = { type: "Feature", id: null, geometry: feature.geometry, properties: feature.properties };
     m.clusterCount = n;
-    m.on("click", () => state.map.setView(m.getLatLng(), Math.min(state.map.getZoom() + 2, C.clusterBelowZoom)));
+    m.on("click", () => state.map.setView(m.getLatLng(), zoomInFrom(state.map.getZoom(), false)));
     return m;
   }
 
@@ -81,8 +89,9 @@
   }
 
   // Vector tiles: the view's tiles at the map's zoom, clusters below C.clusterBelowZoom, report points from
-  // there up. Point tiles hold every report in them, so past POINT_TILE_ZOOM the map keeps reading those.
-  const POINT_TILE_ZOOM = 16;
+  // there up (clusters again in a tile too dense for points, so the map reads tiles of its own zoom up to
+  // POINT_TILE_ZOOM, where the densest streets have thinned out; past it, it keeps reading those).
+  const POINT_TILE_ZOOM = 18;
   function viewTiles() {
     const map = state.map;
     const z = Math.max(0, Math.min(POINT_TILE_ZOOM, Math.round(map.getZoom())));

@@ -260,6 +260,35 @@ def test_point_tiles_hold_the_reports_of_the_tile_with_public_fields_only(client
             assert props["updated_days"] == (datetime.now(UTC) - updated).days
 
 
+def test_a_street_tile_too_dense_for_points_holds_true_count_clusters(client, seeded, monkeypatch):
+    z = 16
+    ids = [submit(client, "pothole", 126.9612 + i * 0.0001, 37.5702) for i in range(4)]
+    x, y = tile_of(126.9614, 37.5702, z)
+    west, south, east, north = tile_bounds(z, x, y)
+    in_tile = geojson(client, layer="facilities", bbox=f"{west},{south},{east},{north}")
+    assert set(ids) <= {f["id"] for f in in_tile}
+    sparse = decode(client.get(f"/tiles/facilities/{z}/{x}/{y}.mvt").content)
+    assert "clusters" not in sparse and len(sparse["reports"]["features"]) >= len(in_tile)
+    monkeypatch.setenv("MAPAPP_TILES_MAX_POINTS", str(len(in_tile) - 1))
+    get_settings.cache_clear()
+    try:
+        dense = decode(client.get(f"/tiles/facilities/{z}/{x}/{y}.mvt").content)
+        open_only = decode(client.get(f"/tiles/facilities/{z}/{x}/{y}.mvt", params={"status": "open"}).content)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert "reports" not in dense
+    clusters = dense["clusters"]["features"]
+    assert sum(c["properties"]["count"] for c in clusters) == len(in_tile)  # every report, counted once
+    assert len(clusters) < len(in_tile)
+    for c in clusters:
+        assert c["properties"]["count"] == sum(c["properties"][g] for g in report_status.GROUPS)
+    # Filters hold in the dense form too: the open ones only (few enough, they may be points again).
+    open_in_tile = [f for f in in_tile if f["properties"]["status_group"] == "open"]
+    counted = sum(c["properties"]["count"] for c in open_only.get("clusters", {}).get("features", []))
+    assert counted + len(open_only.get("reports", {}).get("features", [])) >= len(open_in_tile)
+
+
 def test_an_everyday_report_is_on_the_flood_layer_while_open(client, seeded):
     pid = submit(client, "drain-grate", 126.99, 37.55)
     z, (x, y) = 16, tile_of(126.99, 37.55, 16)
