@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     tiles_cluster_below_zoom: int = Field(default=15, ge=0, le=17)
     # From that zoom on a tile holds one point per report, unless it would hold more than this many (the
     # densest streets at a million reports: 80,000 points in one view): then true-count clusters again.
-    tiles_max_points: int = Field(default=1500, ge=1)
+    tiles_max_points: int = Field(default=500, ge=1)
     tiles_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     # Seconds a process reuses a layer's version (the ETags of tiles and GeoJSON) without asking the database
     # (0: ask every time), so a cached tile or a 304 needs no query. Writes in the process, and a client asking

@@ -23,7 +23,7 @@ from mapapp.core.errors import InvalidInput, NotFound
 from mapapp.core.settings import get_settings
 from mapapp.layers.state import effective_state_sql
 from mapapp.reports import filters
-from mapapp.tiles.models import CLUSTER_SHIFT, cell_level
+from mapapp.tiles.models import CLUSTER_SHIFT, LEVELS, cell_level
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 EXTENT, BUFFER = 4096, 64
@@ -237,38 +237,46 @@ def more_than_sql(where: str) -> str:
     """  # noqa: S608 - fixed SQL, values bound
 
 
+def _from_cells(ctx: LayerContext, tile_filters: TileFilters, z: int, x: int, y: int, params: dict[str, Any]) -> str:
+    """The clusters of a tile summed from the maintained cells of its grid level (or the finest stored one)."""
+    where = _where("cl", ctx, tile_filters, params)
+    level, shift = cell_level(z)
+    span = level - z
+    # The columns one by one (x = ANY), each a range of y: a range of x would walk every y of those columns.
+    params |= {
+        "level": level,
+        "shift": shift,
+        "xs": list(range(x << span, (x + 1) << span)),
+        "y0": y << span,
+        "y1": ((y + 1) << span) - 1,
+    }
+    return clusters_from_cells_sql(where)
+
+
 def build_tile(session: Session, ctx: LayerContext, tile_filters: TileFilters, z: int, x: int, y: int) -> bytes:
     """The MVT bytes of one tile."""
     params: dict[str, Any] = {"z": z, "x": x, "y": y}
     settings = get_settings()
+    where = _where("r", ctx, tile_filters, params)
+    if tile_filters.since is not None:  # no maintained count knows when a report changed: read the reports
+        where += " AND r.updated_at >= :since"
+        params["since"] = tile_filters.since
     if z < settings.tiles_cluster_below_zoom:
         if tile_filters.since is not None:
-            where = _where("r", ctx, tile_filters, params) + " AND r.updated_at >= :since"
-            params |= {"since": tile_filters.since, "display": min(z + CLUSTER_SHIFT, 30)}
-            sql = clusters_from_reports_sql(where)
-        else:
-            where = _where("cl", ctx, tile_filters, params)
-            level, shift = cell_level(z)
-            span = level - z
-            # The columns one by one (x = ANY), each a range of y: a range of x would walk every y of those columns.
-            params |= {
-                "level": level,
-                "shift": shift,
-                "xs": list(range(x << span, (x + 1) << span)),
-                "y0": y << span,
-                "y1": ((y + 1) << span) - 1,
-            }
-            sql = clusters_from_cells_sql(where)
-    else:
-        where = _where("r", ctx, tile_filters, params)
-        if tile_filters.since is not None:
-            where += " AND r.updated_at >= :since"
-            params["since"] = tile_filters.since
-        params["cap"] = settings.tiles_max_points
-        if session.execute(text(more_than_sql(where)), params).scalar():
-            # Too many points to draw smoothly: true-count clusters of this tile's own reports instead.
             params["display"] = min(z + CLUSTER_SHIFT, 30)
             sql = clusters_from_reports_sql(where)
+        else:
+            sql = _from_cells(ctx, tile_filters, z, x, y, params)
+    else:
+        params["cap"] = settings.tiles_max_points
+        if session.execute(text(more_than_sql(where)), params).scalar():
+            # Too many points to draw smoothly: true-count clusters instead, from the cells while a finer stored
+            # level than the tile's own holds at least 2 x 2 of them, else from the tile's own reports.
+            if tile_filters.since is None and z < max(LEVELS):
+                sql = _from_cells(ctx, tile_filters, z, x, y, params)
+            else:
+                params["display"] = min(z + CLUSTER_SHIFT, 30)
+                sql = clusters_from_reports_sql(where)
         else:
             params["margin"] = BUFFER / EXTENT
             sql = points_sql(where)

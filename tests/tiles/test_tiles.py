@@ -260,8 +260,8 @@ def test_point_tiles_hold_the_reports_of_the_tile_with_public_fields_only(client
             assert props["updated_days"] == (datetime.now(UTC) - updated).days
 
 
-def test_a_street_tile_too_dense_for_points_holds_true_count_clusters(client, seeded, monkeypatch):
-    z = 16
+@pytest.mark.parametrize("z", [15, 16])  # from the finest stored cells at z15, from the reports at z16
+def test_a_street_tile_too_dense_for_points_holds_true_count_clusters(client, seeded, monkeypatch, z):
     ids = [submit(client, "pothole", 126.9612 + i * 0.0001, 37.5702) for i in range(4)]
     x, y = tile_of(126.9614, 37.5702, z)
     west, south, east, north = tile_bounds(z, x, y)
