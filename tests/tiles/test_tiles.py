@@ -3,8 +3,9 @@
 import asyncio
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -336,23 +337,42 @@ def test_etag_304_and_a_new_etag_when_the_layer_changes(client, seeded):
     assert changed.status_code == 200 and changed.headers["etag"] != tag
 
 
-def test_hot_tiles_of_an_active_disaster_layer_come_from_memory(client, seeded):
-    service.tile_cache().clear()
-    x, y = tile_of(126.978, 37.5665, 12)
-    execute("UPDATE layers SET state = 'active', active_until = NULL WHERE slug = 'flood'")
+@contextmanager
+def statements_run(engine: Any) -> Iterator[list[str]]:
+    """The statements `engine` runs inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
     try:
-        url = f"/tiles/flood/12/{x}/{y}.mvt"
-        first, second = client.get(url), client.get(url)
-        assert first.headers["x-tile-cache"] == "miss" and second.headers["x-tile-cache"] == "hit"
-        assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
-        # An everyday layer is not kept; a change makes a new tag, so the cached copy is never served stale.
-        assert client.get(f"/tiles/facilities/12/{x}/{y}.mvt").headers["x-tile-cache"] == "miss"
-        assert client.get(f"/tiles/facilities/12/{x}/{y}.mvt").headers["x-tile-cache"] == "miss"
-        submit(client, "drain-grate", 126.978, 37.5665)
-        third = client.get(url)
-        assert third.headers["x-tile-cache"] == "miss" and third.headers["etag"] != first.headers["etag"]
+        yield statements
     finally:
-        execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def flood_active() -> Iterator[None]:
+    """The flood layer switched on (its tiles are then kept in memory), with an empty tile cache; off after."""
+    service.tile_cache().clear()
+    execute("UPDATE layers SET state = 'active', active_until = NULL WHERE slug = 'flood'")
+    yield
+    execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+
+
+def test_hot_tiles_of_an_active_disaster_layer_come_from_memory(client, seeded, flood_active):
+    x, y = tile_of(126.978, 37.5665, 12)
+    url = f"/tiles/flood/12/{x}/{y}.mvt"
+    first, second = client.get(url), client.get(url)
+    assert first.headers["x-tile-cache"] == "miss" and second.headers["x-tile-cache"] == "hit"
+    assert first.content == second.content and first.headers["etag"] == second.headers["etag"]
+    # An everyday layer is not kept; a change makes a new tag, so the cached copy is never served stale.
+    assert client.get(f"/tiles/facilities/12/{x}/{y}.mvt").headers["x-tile-cache"] == "miss"
+    assert client.get(f"/tiles/facilities/12/{x}/{y}.mvt").headers["x-tile-cache"] == "miss"
+    submit(client, "drain-grate", 126.978, 37.5665)
+    third = client.get(url)
+    assert third.headers["x-tile-cache"] == "miss" and third.headers["etag"] != first.headers["etag"]
 
 
 def elsewhere(demo_db: str, sql: str, *params: Any) -> None:
@@ -363,106 +383,87 @@ def elsewhere(demo_db: str, sql: str, *params: Any) -> None:
     conn.close()
 
 
-def test_a_hot_tile_is_answered_without_a_query_within_the_version_window(client, seeded, demo_db):
-    service.tile_cache().clear()
+def test_a_hot_tile_is_answered_without_a_query_within_the_version_window(client, seeded, demo_db, flood_active):
     x, y = tile_of(126.978, 37.5665, 12)
-    execute("UPDATE layers SET state = 'active', active_until = NULL WHERE slug = 'flood'")
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = get_engine(demo_db)
     drain = submit(client, "drain-grate", 127.0270, 37.4979)  # an open everyday report: also on the flood layer
     bump = "UPDATE reports SET support_count = support_count + 1 WHERE public_id = %s"
-    try:
-        url = f"/tiles/flood/12/{x}/{y}.mvt"
-        first = client.get(url)
-        tag = first.headers["etag"]
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            hit = client.get(url)
-            not_modified = client.get(url, headers={"If-None-Match": tag})
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        assert hit.headers["x-tile-cache"] == "hit" and hit.content == first.content
-        assert not_modified.status_code == 304
-        assert statements == []  # neither asked the database
-        # Another process changes the layer: within the window the kept version still serves; a client that
-        # revalidates reads the database at once, and so does everyone after the window.
-        elsewhere(demo_db, bump, drain)
-        assert client.get(url).headers["etag"] == tag
-        assert client.get(url, headers={"Cache-Control": "max-age=0"}).headers["etag"] != tag
-        elsewhere(demo_db, bump, drain)
-        newer = client.get(url, headers={"Cache-Control": "no-cache"}).headers["etag"]
-        elsewhere(demo_db, bump, drain)
-        time.sleep(get_settings().version_seconds + 0.1)
-        assert client.get(url).headers["etag"] not in (tag, newer)
-        # A write through this process is seen at once, window or not.
-        before = client.get(url).headers["etag"]
-        submit(client, "drain-grate", 126.978, 37.5665)
-        assert client.get(url).headers["etag"] != before
-    finally:
-        execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+    url = f"/tiles/flood/12/{x}/{y}.mvt"
+    first = client.get(url)
+    tag = first.headers["etag"]
+    with statements_run(get_engine(demo_db)) as statements:
+        hit = client.get(url)
+        not_modified = client.get(url, headers={"If-None-Match": tag})
+    assert hit.headers["x-tile-cache"] == "hit" and hit.content == first.content
+    assert not_modified.status_code == 304
+    assert statements == []  # neither asked the database
+    # Another process changes the layer: within the window the kept version still serves; a client that
+    # revalidates reads the database at once, and so does everyone after the window.
+    elsewhere(demo_db, bump, drain)
+    assert client.get(url).headers["etag"] == tag
+    assert client.get(url, headers={"Cache-Control": "max-age=0"}).headers["etag"] != tag
+    elsewhere(demo_db, bump, drain)
+    newer = client.get(url, headers={"Cache-Control": "no-cache"}).headers["etag"]
+    elsewhere(demo_db, bump, drain)
+    time.sleep(get_settings().version_seconds + 0.1)
+    assert client.get(url).headers["etag"] not in (tag, newer)
+    # A write through this process is seen at once, window or not.
+    before = client.get(url).headers["etag"]
+    submit(client, "drain-grate", 126.978, 37.5665)
+    assert client.get(url).headers["etag"] != before
 
 
-def test_the_edge_answers_hot_tiles_alike_and_leaves_everything_else_to_the_route(client, seeded):
+def test_the_edge_answers_hot_tiles_alike_and_leaves_everything_else_to_the_route(client, seeded, flood_active):
     """HotTiles (in front of the routes) answers what memory can, with the route's own headers."""
-    service.tile_cache().clear()
     x, y = tile_of(126.978, 37.5665, 12)
-    execute("UPDATE layers SET state = 'active', active_until = NULL WHERE slug = 'flood'")
-    try:
-        url = f"/tiles/flood/12/{x}/{y}.mvt"
-        built = client.get(url, params={"status": "open"})  # the route: reads the version, builds, keeps
-        remembered = client.get(url, params={"status": "open"})
-        assert (built.headers["x-tile-cache"], remembered.headers["x-tile-cache"]) == ("miss", "hit")
-        same = ("etag", "cache-control", "content-type", "content-security-policy", "x-content-type-options")
-        assert [remembered.headers[h] for h in same] == [built.headers[h] for h in same]
-        assert remembered.content == built.content
+    url = f"/tiles/flood/12/{x}/{y}.mvt"
+    built = client.get(url, params={"status": "open"})  # the route: reads the version, builds, keeps
+    remembered = client.get(url, params={"status": "open"})
+    assert (built.headers["x-tile-cache"], remembered.headers["x-tile-cache"]) == ("miss", "hit")
+    same = ("etag", "cache-control", "content-type", "content-security-policy", "x-content-type-options")
+    assert [remembered.headers[h] for h in same] == [built.headers[h] for h in same]
+    assert remembered.content == built.content
 
-        passed_on: list[str] = []
+    passed_on: list[str] = []
 
-        async def route(scope: Any, receive: Any, send: Any) -> None:
-            passed_on.append(scope["query_string"].decode())
-            await send({"type": "http.response.start", "status": 299, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
+    async def route(scope: Any, receive: Any, send: Any) -> None:
+        passed_on.append(scope["query_string"].decode())
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
-        def ask(query: str, headers: list[tuple[bytes, bytes]] | None = None, method: str = "GET") -> int:
-            sent: list[dict[str, Any]] = []
+    def ask(query: str, headers: list[tuple[bytes, bytes]] | None = None, method: str = "GET") -> int:
+        sent: list[MutableMapping[str, Any]] = []
 
-            async def receive() -> dict[str, Any]:
-                return {"type": "http.request", "body": b"", "more_body": False}
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
 
-            async def send(message: dict[str, Any]) -> None:
-                sent.append(message)
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
 
-            scope = {
-                "type": "http",
-                "method": method,
-                "path": url,
-                "query_string": query.encode(),
-                "headers": headers or [],
-            }
-            # In a thread of its own: in a full run the browser tests' driver keeps an event loop in this one.
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(asyncio.run, HotTiles(route)(scope, receive, send)).result()
-            return int(sent[0]["status"])
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": url,
+            "query_string": query.encode(),
+            "headers": headers or [],
+        }
+        # In a thread of its own: in a full run the browser tests' driver keeps an event loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, HotTiles(route)(scope, receive, send)).result()
+        return int(sent[0]["status"])
 
-        assert ask("status=open") == 200 and passed_on == []
-        assert ask("status=open", [(b"if-none-match", built.headers["etag"].encode())]) == 304 and passed_on == []
-        for query, headers in [
-            ("status=open&since=2026-01-01", None),  # not read here
-            ("status=nonsense", None),  # the route says what is wrong
-            ("status=open&category=pothole", None),  # a context not known yet
-            ("status=open", [(b"cache-control", b"no-cache")]),  # a reload
-            ("status=open", [(b"cookie", b"mapapp_wrote=0/16B3748")]),  # a citizen who has just reported
-        ]:
-            assert ask(query, headers) == 299, query
-        assert ask("status=open", method="HEAD") == 299
-        assert len(passed_on) == 6
-        assert client.get(url, params={"status": "nonsense"}).json()["error"]["code"] == "invalid_input"
-    finally:
-        execute("UPDATE layers SET state = 'inactive' WHERE slug = 'flood'")
+    assert ask("status=open") == 200 and passed_on == []
+    assert ask("status=open", [(b"if-none-match", built.headers["etag"].encode())]) == 304 and passed_on == []
+    for query, headers in [
+        ("status=open&since=2026-01-01", None),  # not read here
+        ("status=nonsense", None),  # the route says what is wrong
+        ("status=open&category=pothole", None),  # a context not known yet
+        ("status=open", [(b"cache-control", b"no-cache")]),  # a reload
+        ("status=open", [(b"cookie", b"mapapp_wrote=0/16B3748")]),  # a citizen who has just reported
+    ]:
+        assert ask(query, headers) == 299, query
+    assert ask("status=open", method="HEAD") == 299
+    assert len(passed_on) == 6
+    assert client.get(url, params={"status": "nonsense"}).json()["error"]["code"] == "invalid_input"
 
 
 def test_revalidation_requests():
@@ -537,17 +538,8 @@ def test_a_geojson_304_within_the_version_window_needs_no_query(client, demo_db)
     params = {"layer": "facilities", "bbox": "126.9,37.5,127.1,37.6", "limit": 50}
     light = submit(client, "streetlight-out", 126.9790, 37.5670)
     tag = client.get("/api/reports", params=params).headers["etag"]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = get_engine(demo_db)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(get_engine(demo_db)) as statements:
         assert client.get("/api/reports", params=params, headers={"If-None-Match": tag}).status_code == 304
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert statements == []
     # Changed by another process: the kept version serves until the window ends, unless the client revalidates.
     elsewhere(demo_db, "UPDATE reports SET support_count = support_count + 1 WHERE public_id = %s", light)
