@@ -10,7 +10,7 @@
   const COLORS = C.statusColors;  // status group -> colour, from the server (mapapp.core.status)
   const OLD_CLOSED_DAYS = 30;
   const state = { map: null, groups: {}, layers: [], showOld: false, boundaries: null, labels: null, control: null,
-                  messages: {}, tilesShown: null, categoryNames: {} };
+                  messages: {}, tilesShown: null, categoryNames: {}, layersKnown: false };
 
   function daysSince(iso) { return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 86400000)); }
 
@@ -214,6 +214,7 @@
       group.addTo(state.map);
     });
     state.layers = wanted;
+    state.layersKnown = true;
     wanted.forEach((l) => l.categories.forEach((c) => { state.categoryNames[c.slug] = c.name; }));
     // A widget of one layer that is switched off would be an empty map: say so instead.
     if (C.layer) setMessage("layer", wanted.length ? null : t.layer_not_active);
@@ -263,6 +264,7 @@
 
   // Whether every tile of the view is in, for every layer on the map (tests and bench/map_browser.py wait on it).
   function complete() {
+    if (!state.layersKnown) return false;  // before the layer list arrives there is nothing to wait for yet
     const keys = viewTiles();
     return Object.values(state.groups).every((g) => !state.map.hasLayer(g) ||
       keys.every((key) => g.tiles.has(key) && g.tiles.get(key).loaded));

@@ -296,8 +296,9 @@ REPRESENTED = """(slug) => {
 
 def represented(page, slug: str = "facilities") -> dict:  # type: ignore[no-untyped-def]
     page.wait_for_function(
-        "() => window.mapapp && window.mapapp.complete() && "
+        "(slug) => window.mapapp && window.mapapp.state.groups[slug] && window.mapapp.complete() && "
         "Object.values(window.mapapp.state.groups).every(g => g.represented)",
+        arg=slug,
         timeout=15000,
     )
     return page.evaluate(REPRESENTED, slug)
