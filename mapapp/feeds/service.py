@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from mapapp.core import status as report_status
+from mapapp.core.errors import DomainError
 from mapapp.core.settings import get_settings
 from mapapp.feeds.scope import Scope
 from mapapp.jurisdictions.service import JurisdictionNotFound
@@ -61,30 +62,30 @@ def base_url() -> str:
     return get_settings().public_base_url.rstrip("/")
 
 
+def _named_parts(scope: Scope) -> list[tuple[str | None, str, type[DomainError], str]]:
+    """Each named part of a scope: its value, where its Korean and English names are, and the error if absent."""
+    return [
+        (scope.layer, "SELECT name_ko, name_en FROM layers WHERE slug = :v", UnknownLayer, "layer"),
+        (scope.category, "SELECT name_ko, name_en FROM categories WHERE slug = :v", UnknownCategory, "category"),
+        (
+            scope.district,
+            "SELECT name_ko, name_en FROM jurisdictions WHERE code = :v AND level = 'district' AND retired_at IS NULL",
+            JurisdictionNotFound,
+            "district",
+        ),
+        (scope.office, "SELECT name_ko, name_en FROM offices WHERE slug = :v", OfficeNotFound, "office"),
+    ]
+
+
 def scope_label(session: Session, scope: Scope, *, locale: str) -> str:
     """The scope in words ("마포구", "Flood", "Within 500 m of …"), checking that each name exists."""
     parts: list[str] = []
-    if scope.layer:
-        row = session.execute(text("SELECT name_ko, name_en FROM layers WHERE slug = :s"), {"s": scope.layer}).first()
+    for value, sql, missing, noun in _named_parts(scope):
+        if not value:
+            continue
+        row = session.execute(text(sql), {"v": value}).first()
         if row is None:
-            raise UnknownLayer(f"there is no layer {scope.layer!r}", field="layer")
-        parts.append(row[0] if locale == "ko" else row[1])
-    if scope.category:
-        sql = "SELECT name_ko, name_en FROM categories WHERE slug = :s"
-        row = session.execute(text(sql), {"s": scope.category}).first()
-        if row is None:
-            raise UnknownCategory(f"there is no category {scope.category!r}", field="category")
-        parts.append(row[0] if locale == "ko" else row[1])
-    if scope.district:
-        sql = "SELECT name_ko, name_en FROM jurisdictions WHERE code = :c AND level = 'district' AND retired_at IS NULL"
-        row = session.execute(text(sql), {"c": scope.district}).first()
-        if row is None:
-            raise JurisdictionNotFound(f"there is no district {scope.district!r}", field="district")
-        parts.append(row[0] if locale == "ko" else row[1])
-    if scope.office:
-        row = session.execute(text("SELECT name_ko, name_en FROM offices WHERE slug = :s"), {"s": scope.office}).first()
-        if row is None:
-            raise OfficeNotFound(f"there is no office {scope.office!r}", field="office")
+            raise missing(f"there is no {noun} {value!r}", field=noun)
         parts.append(row[0] if locale == "ko" else row[1])
     if scope.near:
         n = scope.near
